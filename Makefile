@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
+#
+#   make          build every module with W=1 against the cached test kernel
+#   make lint     sparse (C=2), checkpatch --strict, kernel-doc -Wall
+#   make check    build, lint, then KUnit suites and hmm-tests in the VM
+#   make demo     the main job (see README)
+#   make kernel   build the cached debug kernel only
+
+KDIR ?= $(shell bash -c '. scripts/kenv && echo $$GPUSVM_KOBJ')
+KSRC ?= $(shell bash -c '. scripts/kenv && echo $$GPUSVM_KSRC')
+STAMP := $(shell bash -c '. scripts/kenv && echo $$GPUSVM_STAMP')
+
+SOURCES = $(shell find drm_gpusvm drivers kunit -name '*.[ch]' ! -name '*.mod.c' 2>/dev/null | sort)
+# The DRM (dim) flags. MACRO_ARG_REUSE is ignored as well: a for_each
+# iterator must name its cursor in the init, test and step of its loop, as
+# list_for_each_entry() does.
+CHECKPATCH_FLAGS = -q --emacs --strict --show-types --no-tree \
+	--max-line-length=100 \
+	--ignore=BIT_MACRO,SPLIT_STRING,LONG_LINE_STRING,BOOL_MEMBER,FILE_PATH_CHANGES,MACRO_ARG_REUSE
+
+.PHONY: all modules kernel lint sparse checkpatch kerneldoc check demo clean
+
+all: modules
+
+$(STAMP):
+	scripts/build-kernel >/dev/null
+
+kernel: $(STAMP)
+
+modules: $(STAMP)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+sparse: $(STAMP)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules 2>&1 | tee .sparse.log
+	@! grep -E '(warning|error):' .sparse.log
+
+checkpatch: $(STAMP)
+	$(KSRC)/scripts/checkpatch.pl $(CHECKPATCH_FLAGS) -f $(SOURCES)
+
+kerneldoc: $(STAMP)
+	@out=$$($(KSRC)/scripts/kernel-doc -none -Wall $(SOURCES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	scripts/docs-check $(KSRC)
+
+lint: sparse checkpatch kerneldoc
+
+check:
+	scripts/check
+
+demo:
+	scripts/demo
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f .sparse.log

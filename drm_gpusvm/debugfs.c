@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (c) 2026 The drm_gpusvm authors
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
+#include <linux/seq_file.h>
+
+#include <drm/drm_gpusvm.h>
+
+#include "gpusvm_internal.h"
+
+/**
+ * DOC: Statistics
+ *
+ * Every gpusvm gets a directory ``drm_gpusvm/<name>-<n>/`` in debugfs with a
+ * ``stats`` file: one ``name value`` line per counter of
+ * &struct drm_gpusvm_stats, plus the current number of notifiers and
+ * ranges. The module directory also holds ``fail_alloc``, a standard
+ * fault-injection attribute (see Documentation/fault-injection/) that fails
+ * the core's allocations and DMA mappings, with task filtering, so tests
+ * can fail the N-th allocation of one operation (R11).
+ */
+
+static struct dentry *drm_gpusvm_debugfs_dir;
+static atomic_t drm_gpusvm_debugfs_id = ATOMIC_INIT(0);
+
+#define STAT(name__) { #name__, offsetof(struct drm_gpusvm_stats, name__) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} drm_gpusvm_stat_names[] = {
+	STAT(faults), STAT(ranges_created), STAT(pages_mapped),
+	STAT(get_pages), STAT(retries), STAT(invalidations),
+	STAT(invalidations_gpu), STAT(nonblock_ok), STAT(nonblock_refused),
+	STAT(two_pass), STAT(two_pass_fallback), STAT(gc_ranges),
+	STAT(notifiers),
+};
+
+/* Count the live notifiers and ranges under &drm_gpusvm.lock. */
+static void drm_gpusvm_count_objects(struct drm_gpusvm *gpusvm,
+				     unsigned long *notifiers,
+				     unsigned long *ranges)
+{
+	struct drm_gpusvm_notifier *notifier;
+	struct drm_gpusvm_range *range;
+
+	*notifiers = 0;
+	*ranges = 0;
+	mutex_lock(&gpusvm->lock);
+	list_for_each_entry(notifier, &gpusvm->notifier_list, entry) {
+		(*notifiers)++;
+		list_for_each_entry(range, &notifier->range_list, entry)
+			(*ranges)++;
+	}
+	mutex_unlock(&gpusvm->lock);
+}
+
+static int drm_gpusvm_stats_show(struct seq_file *m, void *data)
+{
+	struct drm_gpusvm *gpusvm = m->private;
+	unsigned long notifiers, ranges;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(drm_gpusvm_stat_names); i++) {
+		atomic64_t *v = (void *)&gpusvm->stats +
+				drm_gpusvm_stat_names[i].offset;
+
+		seq_printf(m, "%s %lld\n", drm_gpusvm_stat_names[i].name,
+			   (long long)atomic64_read(v));
+	}
+	drm_gpusvm_count_objects(gpusvm, &notifiers, &ranges);
+	seq_printf(m, "live_notifiers %lu\nlive_ranges %lu\n", notifiers, ranges);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_gpusvm_stats);
+
+/* Give a gpusvm its debugfs directory; failure only loses the view. */
+void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm)
+{
+	char name[64];
+
+	if (IS_ERR_OR_NULL(drm_gpusvm_debugfs_dir))
+		return;
+	snprintf(name, sizeof(name), "%s-%d", gpusvm->name ?: "gpusvm",
+		 atomic_inc_return(&drm_gpusvm_debugfs_id));
+	gpusvm->debugfs = debugfs_create_dir(name, drm_gpusvm_debugfs_dir);
+	debugfs_create_file("stats", 0444, gpusvm->debugfs, gpusvm,
+			    &drm_gpusvm_stats_fops);
+}
+
+/* The module's debugfs directory, for policy.c's view. */
+struct dentry *drm_gpusvm_debugfs_root(void)
+{
+	return drm_gpusvm_debugfs_dir;
+}
+
+int drm_gpusvm_debugfs_init(void)
+{
+	drm_gpusvm_debugfs_dir = debugfs_create_dir("drm_gpusvm", NULL);
+	fault_create_debugfs_attr("fail_alloc", drm_gpusvm_debugfs_dir,
+				  &drm_gpusvm_fail_alloc);
+	return 0;
+}
+
+void drm_gpusvm_debugfs_fini(void)
+{
+	debugfs_remove_recursive(drm_gpusvm_debugfs_dir);
+}

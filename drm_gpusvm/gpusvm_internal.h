@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Copyright (c) 2026 The drm_gpusvm authors
+ *
+ * Declarations shared by the files of the core module, and the seams its
+ * KUnit suites reach through EXPORT_SYMBOL_IF_KUNIT.
+ */
+
+#ifndef __DRM_GPUSVM_INTERNAL_H__
+#define __DRM_GPUSVM_INTERNAL_H__
+
+#include <linux/fault-inject.h>
+#include <linux/lockdep.h>
+#include <linux/types.h>
+
+#include <drm/drm_gpusvm.h>
+
+/* Check that a driver that registered its VM lock holds it. */
+static inline void drm_gpusvm_driver_lock_assert(struct drm_gpusvm *gpusvm)
+{
+#ifdef CONFIG_LOCKDEP
+	if (gpusvm->lock_dep_map)
+		WARN_ON_ONCE(debug_locks &&
+			     !lock_is_held_type(gpusvm->lock_dep_map, -1));
+#endif
+}
+
+/**
+ * struct drm_gpusvm_window_args - Inputs of the fault-window policy
+ * @fault_addr: Faulting GPU VA
+ * @vma_start: Start of the CPU VMA containing @fault_addr
+ * @vma_end: End of that VMA (exclusive)
+ * @notifier_start: Start of the notifier window containing @fault_addr
+ * @notifier_end: End of that window (exclusive)
+ * @gpuva_start: Lowest GPU VA the driver allows
+ * @gpuva_end: End of the GPU VA the driver allows (exclusive)
+ * @overlaps: Returns true when [start, end) overlaps an existing range
+ * @present: Returns true when every page of [start, end) is CPU-present
+ * @arg: Passed to @overlaps and @present
+ */
+struct drm_gpusvm_window_args {
+	unsigned long fault_addr;
+	unsigned long vma_start;
+	unsigned long vma_end;
+	unsigned long notifier_start;
+	unsigned long notifier_end;
+	unsigned long gpuva_start;
+	unsigned long gpuva_end;
+	bool (*overlaps)(void *arg, unsigned long start, unsigned long end);
+	bool (*present)(void *arg, unsigned long start, unsigned long end);
+	void *arg;
+};
+
+int drm_gpusvm_policy_window(const struct drm_gpusvm_window_args *args,
+			     unsigned long *start, unsigned long *end);
+unsigned long drm_gpusvm_policy_notifier_size(void);
+int drm_gpusvm_policy_init(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned int drm_gpusvm_count_chunks(const unsigned long *pfns,
+				     unsigned long npages);
+#endif
+
+bool drm_gpusvm_should_fail_alloc(void);
+extern struct fault_attr drm_gpusvm_fail_alloc;
+
+void drm_gpusvm_pages_free(struct drm_gpusvm_range *range);
+void __drm_gpusvm_range_unmap_pages(struct drm_gpusvm *gpusvm,
+				    struct drm_gpusvm_range *range, bool zap);
+int drm_gpusvm_debugfs_init(void);
+void drm_gpusvm_debugfs_fini(void);
+void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm);
+struct dentry *drm_gpusvm_debugfs_root(void);
+
+#endif /* __DRM_GPUSVM_INTERNAL_H__ */

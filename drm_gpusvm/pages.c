@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (c) 2026 The drm_gpusvm authors
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/hmm.h>
+#include <linux/jiffies.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include <drm/drm_gpusvm.h>
+
+#include "gpusvm_internal.h"
+
+/**
+ * DOC: Overview
+ *
+ * pages.c collects the pages behind a range and DMA-maps them for the
+ * device, following Documentation/mm/hmm.rst to the letter::
+ *
+ *	again:
+ *		seq = mmu_interval_read_begin(notifier);
+ *		mmap_read_lock(mm);
+ *		hmm_range_fault(range);		-EBUSY: goto again (bounded)
+ *		mmap_read_unlock(mm);
+ *		down_write(notifier_lock);
+ *		if (mmu_interval_read_retry(notifier, seq)) {
+ *			up_write(notifier_lock);
+ *			goto again;
+ *		}
+ *		DMA-map the pfns, commit, valid = 1
+ *		up_write(notifier_lock);
+ *
+ * The HMM pfns are unreferenced snapshots: a page may be freed the moment
+ * mmap_lock is dropped. They are only turned into &struct page (and DMA
+ * mapped) under the notifier lock, after mmu_interval_read_retry() said no
+ * invalidation ran since the snapshot; any invalidation after that point
+ * must take the same lock and will unmap them again (R4). Before the lock,
+ * only the flag and order bits of the pfn words are read, to size the DMA
+ * array, which is harmless when they are stale because the retry check
+ * throws the whole snapshot away.
+ *
+ * Each DMA entry covers a naturally aligned chunk of the CPU mapping: a
+ * 2 MiB THP mapped by a PMD becomes one 2 MiB entry, clamped to the range
+ * when the range covers only part of it (R10).
+ */
+
+/**
+ * DOC: Locking
+ *
+ * drm_gpusvm_range_get_pages() takes mmap_lock in read mode around
+ * hmm_range_fault() only, then &drm_gpusvm.notifier_lock in write mode to
+ * check the sequence number, DMA-map and commit. DMA mapping does not
+ * allocate with GFP_KERNEL, so it is allowed under the reclaim lock. The
+ * DMA array and pfn array are allocated before the lock is taken. The
+ * caller may hold its VM lock; it must not hold the notifier lock.
+ *
+ * drm_gpusvm_range_pages_valid() requires the notifier lock (read is
+ * enough); the answer stays true until the caller drops it.
+ */
+
+/**
+ * DOC: Examples
+ *
+ * Binding the collected chunks, with the notifier lock held::
+ *
+ *	struct drm_gpusvm_dma *dma;
+ *	unsigned long va;
+ *
+ *	drm_gpusvm_notifier_lock(svm);
+ *	if (!drm_gpusvm_range_pages_valid(svm, range)) {
+ *		drm_gpusvm_notifier_unlock(svm);
+ *		return -EAGAIN;
+ *	}
+ *	drm_gpusvm_for_each_dma(dma, va, &range->pages,
+ *				drm_gpusvm_range_start(range))
+ *		if (dma->addr)
+ *			driver_write_pte(vm, va, dma->addr, dma->order,
+ *					 dma->writable);
+ *	drm_gpusvm_notifier_unlock(svm);
+ */
+
+/* Order of the naturally aligned chunk at page @i, clamped to the range. */
+static unsigned int drm_gpusvm_chunk_order(const unsigned long *pfns,
+					   unsigned long i, unsigned long npages)
+{
+	unsigned long pfn = pfns[i] & ~HMM_PFN_FLAGS;
+	unsigned int order;
+
+	if (!(pfns[i] & HMM_PFN_VALID))
+		return 0;
+
+	order = hmm_pfn_to_map_order(pfns[i]);
+	while (order && ((i | pfn) & ((1UL << order) - 1) ||
+			 i + (1UL << order) > npages))
+		order--;
+	return order;
+}
+
+/*
+ * Number of DMA chunks the snapshot needs; reads flag bits only. It runs
+ * between hmm_range_fault() and the retry check, which is where the KUnit
+ * suite injects an invalidation through the static stub.
+ */
+VISIBLE_IF_KUNIT unsigned int drm_gpusvm_count_chunks(const unsigned long *pfns,
+						      unsigned long npages)
+{
+	unsigned long i = 0;
+	unsigned int n = 0;
+
+	KUNIT_STATIC_STUB_REDIRECT(drm_gpusvm_count_chunks, pfns, npages);
+
+	while (i < npages) {
+		i += 1UL << drm_gpusvm_chunk_order(pfns, i, npages);
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_count_chunks);
+
+/* Unmap the first @n entries of @dma. */
+static void drm_gpusvm_dma_unmap(struct device *dev,
+				 const struct drm_gpusvm_dma *dma,
+				 unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (dma[i].addr)
+			dma_unmap_page(dev, dma[i].addr,
+				       PAGE_SIZE << dma[i].order, dma[i].dir);
+}
+
+/* Map one chunk; holes (not present, prefetch only) get address 0. */
+static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
+				    unsigned int order,
+				    struct drm_gpusvm_dma *dma)
+{
+	struct page *page;
+
+	dma->order = order;
+	dma->addr = 0;
+	dma->writable = 0;
+	dma->dir = DMA_NONE;
+	if (!(hmm_pfn & HMM_PFN_VALID))
+		return 0;
+
+	page = hmm_pfn_to_page(hmm_pfn);
+	/* Device memory is mapped by the pagemap layer, not DMA-mapped. */
+	if (is_device_private_page(page))
+		return -EOPNOTSUPP;
+
+	dma->writable = !!(hmm_pfn & HMM_PFN_WRITE);
+	dma->dir = dma->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+	if (drm_gpusvm_should_fail_alloc())
+		return -EFAULT;
+	dma->addr = dma_map_page(dev, page, 0, PAGE_SIZE << order, dma->dir);
+	if (dma_mapping_error(dev, dma->addr)) {
+		dma->addr = 0;
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* DMA-map a current snapshot; notifier lock held, retry check passed. */
+static int drm_gpusvm_dma_map_locked(struct drm_gpusvm *gpusvm,
+				     const unsigned long *pfns,
+				     unsigned long npages,
+				     struct drm_gpusvm_dma *dma,
+				     unsigned int num_dma,
+				     unsigned long *mapped)
+{
+	unsigned long i = 0;
+	unsigned int n;
+	int err;
+
+	lockdep_assert_held_write(&gpusvm->notifier_lock);
+
+	*mapped = 0;
+	for (n = 0; n < num_dma; n++) {
+		unsigned int order = drm_gpusvm_chunk_order(pfns, i, npages);
+
+		err = drm_gpusvm_dma_map_chunk(gpusvm->dev, pfns[i], order,
+					       &dma[n]);
+		if (err)
+			goto err_unmap;
+		if (dma[n].addr)
+			*mapped += 1UL << order;
+		i += 1UL << order;
+	}
+	return 0;
+
+err_unmap:
+	drm_gpusvm_dma_unmap(gpusvm->dev, dma, n);
+	return err;
+}
+
+/**
+ * __drm_gpusvm_range_unmap_pages() - Zap and DMA-unmap a range
+ * @gpusvm: The gpusvm
+ * @range: The range
+ * @zap: Ask the driver to zap the range first; false only for the notifier
+ *	callback, which zapped every affected range in one call already
+ *
+ * The device must never hold a PTE to an unmapped DMA address (R6), so
+ * the zap always comes before the unmap.
+ *
+ * Context: &drm_gpusvm.notifier_lock held in write mode.
+ */
+void __drm_gpusvm_range_unmap_pages(struct drm_gpusvm *gpusvm,
+				    struct drm_gpusvm_range *range, bool zap)
+{
+	struct drm_gpusvm_pages *pages = &range->pages;
+	struct drm_gpusvm_pages_flags flags;
+
+	lockdep_assert_held_write(&gpusvm->notifier_lock);
+
+	flags.__flags = pages->flags.__flags;
+	if (!flags.has_dma_mapping && !flags.valid)
+		return;
+
+	if (zap && flags.valid)
+		gpusvm->ops->invalidate(gpusvm, range->notifier,
+					drm_gpusvm_range_start(range),
+					drm_gpusvm_range_end(range));
+	if (flags.has_dma_mapping)
+		drm_gpusvm_dma_unmap(gpusvm->dev, pages->dma, pages->num_dma);
+	flags.valid = 0;
+	flags.has_dma_mapping = 0;
+	/* Pairs with READ_ONCE() in drm_gpusvm_range_gpu_reachable() */
+	WRITE_ONCE(pages->flags.__flags, flags.__flags);
+}
+
+/* Free the DMA array of a range that has no DMA mapping left. */
+void drm_gpusvm_pages_free(struct drm_gpusvm_range *range)
+{
+	kvfree(range->pages.dma);
+	range->pages.dma = NULL;
+	range->pages.num_dma = 0;
+}
+
+/* Fill the per-page request flags: fault only what the caller asked (R16). */
+static void drm_gpusvm_hmm_request(struct hmm_range *hmm_range,
+				   const struct drm_gpusvm_ctx *ctx)
+{
+	unsigned long req = HMM_PFN_REQ_FAULT |
+			    (ctx->read_only ? 0 : HMM_PFN_REQ_WRITE);
+	unsigned long npages, i, addr;
+
+	npages = (hmm_range->end - hmm_range->start) >> PAGE_SHIFT;
+	hmm_range->default_flags = 0;
+	hmm_range->pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+	for (i = 0, addr = hmm_range->start; i < npages; i++, addr += PAGE_SIZE) {
+		bool want = !ctx->prefetch &&
+			    (!ctx->fault_end ||
+			     (addr >= ctx->fault_start && addr < ctx->fault_end));
+
+		hmm_range->hmm_pfns[i] = want ? req : 0;
+	}
+}
+
+/* Are the pages valid and still current for this request? */
+static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
+				     struct drm_gpusvm_range *range,
+				     const struct drm_gpusvm_ctx *ctx)
+{
+	struct drm_gpusvm_pages *pages = &range->pages;
+	unsigned int i;
+	bool ok;
+
+	if (ctx->prefetch)
+		return false;
+
+	down_read(&gpusvm->notifier_lock);
+	ok = pages->flags.valid &&
+	     !mmu_interval_check_retry(&range->notifier->notifier,
+				       pages->notifier_seq);
+	for (i = 0; ok && i < pages->num_dma; i++)
+		ok = pages->dma[i].addr &&
+		     (ctx->read_only || pages->dma[i].writable);
+	up_read(&gpusvm->notifier_lock);
+	return ok;
+}
+
+/* Install a freshly mapped DMA array; returns the array it replaced. */
+static struct drm_gpusvm_dma *
+drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
+			struct drm_gpusvm_range *range,
+			struct drm_gpusvm_dma *dma, unsigned int num_dma,
+			unsigned long seq)
+{
+	struct drm_gpusvm_pages *pages = &range->pages;
+	struct drm_gpusvm_dma *old = pages->dma;
+	struct drm_gpusvm_pages_flags flags;
+
+	lockdep_assert_held_write(&gpusvm->notifier_lock);
+
+	__drm_gpusvm_range_unmap_pages(gpusvm, range, true);
+	pages->dma = dma;
+	pages->num_dma = num_dma;
+	pages->notifier_seq = seq;
+	flags.__flags = pages->flags.__flags;
+	flags.valid = 1;
+	flags.has_dma_mapping = 1;
+	/* Pairs with READ_ONCE() in drm_gpusvm_range_gpu_reachable() */
+	WRITE_ONCE(pages->flags.__flags, flags.__flags);
+	return old;
+}
+
+/*
+ * One attempt: snapshot, size, lock, retry check, map, commit. Returns
+ * -EAGAIN when an invalidation raced with it.
+ */
+static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
+				     struct drm_gpusvm_range *range,
+				     struct hmm_range *hmm_range,
+				     const struct drm_gpusvm_ctx *ctx)
+{
+	unsigned long npages = (hmm_range->end - hmm_range->start) >> PAGE_SHIFT;
+	struct drm_gpusvm_dma *dma;
+	unsigned long mapped;
+	unsigned int num_dma;
+	int err;
+
+	drm_gpusvm_hmm_request(hmm_range, ctx);
+	hmm_range->notifier_seq = mmu_interval_read_begin(hmm_range->notifier);
+	mmap_read_lock(gpusvm->mm);
+	err = hmm_range_fault(hmm_range);
+	mmap_read_unlock(gpusvm->mm);
+	if (err)
+		return err == -EBUSY ? -EAGAIN : err;
+
+	num_dma = drm_gpusvm_count_chunks(hmm_range->hmm_pfns, npages);
+	if (drm_gpusvm_should_fail_alloc())
+		return -ENOMEM;
+	dma = kvcalloc(num_dma, sizeof(*dma), GFP_KERNEL);
+	if (!dma)
+		return -ENOMEM;
+
+	down_write(&gpusvm->notifier_lock);
+	if (mmu_interval_read_retry(hmm_range->notifier,
+				    hmm_range->notifier_seq)) {
+		err = -EAGAIN;
+		goto err_unlock;
+	}
+	err = drm_gpusvm_dma_map_locked(gpusvm, hmm_range->hmm_pfns, npages,
+					dma, num_dma, &mapped);
+	if (err)
+		goto err_unlock;
+	dma = drm_gpusvm_pages_commit(gpusvm, range, dma, num_dma,
+				      hmm_range->notifier_seq);
+	up_write(&gpusvm->notifier_lock);
+
+	kvfree(dma);	/* The array the commit replaced */
+	atomic64_add(mapped, &gpusvm->stats.pages_mapped);
+	return 0;
+
+err_unlock:
+	up_write(&gpusvm->notifier_lock);
+	kvfree(dma);
+	return err;
+}
+
+/**
+ * drm_gpusvm_range_get_pages() - Collect and DMA-map the pages of a range
+ * @gpusvm: The gpusvm
+ * @range: The range
+ * @ctx: What to fault: the whole range, only [@ctx->fault_start,
+ *	@ctx->fault_end), or nothing (@ctx->prefetch); whether to ask for write
+ *	access (!@ctx->read_only)
+ *
+ * Retries on invalidation races until the pages are current, for at most
+ * HMM_RANGE_DEFAULT_TIMEOUT. Pages that are not faulted and not present are
+ * holes (&drm_gpusvm_dma.addr 0). On success the pages are valid until the
+ * next invalidation; the driver binds them under drm_gpusvm_notifier_lock()
+ * after checking drm_gpusvm_range_pages_valid().
+ *
+ * Context: Process context; takes mmap_lock (read) and
+ * &drm_gpusvm.notifier_lock. The driver's VM lock, if registered, must be
+ * held; the notifier lock must not be.
+ *
+ * Return: 0 on success; -EPERM for a write request on a read-only mapping
+ * (retry with @ctx->read_only); -EFAULT when the span is not mapped, the
+ * process is exiting or DMA mapping failed; -EBUSY when invalidations kept
+ * racing past the timeout; -ENOMEM; -EOPNOTSUPP for device-private pages.
+ */
+int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
+			       struct drm_gpusvm_range *range,
+			       const struct drm_gpusvm_ctx *ctx)
+{
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct hmm_range hmm_range = {
+		.notifier = &range->notifier->notifier,
+		.start = drm_gpusvm_range_start(range),
+		.end = drm_gpusvm_range_end(range),
+		.dev_private_owner = gpusvm->device_private_page_owner,
+	};
+	unsigned long npages = drm_gpusvm_range_size(range) >> PAGE_SHIFT;
+	int err;
+
+	might_lock(&gpusvm->notifier_lock);
+	drm_gpusvm_driver_lock_assert(gpusvm);
+
+	if (drm_gpusvm_pages_current(gpusvm, range, ctx))
+		return 0;
+	if (!mmget_not_zero(gpusvm->mm))
+		return -EFAULT;
+
+	err = -ENOMEM;
+	if (drm_gpusvm_should_fail_alloc())
+		goto out_mmput;
+	hmm_range.hmm_pfns = kvmalloc_array(npages, sizeof(unsigned long),
+					    GFP_KERNEL);
+	if (!hmm_range.hmm_pfns)
+		goto out_mmput;
+
+	while ((err = drm_gpusvm_get_pages_once(gpusvm, range, &hmm_range,
+						ctx)) == -EAGAIN) {
+		atomic64_inc(&gpusvm->stats.retries);
+		if (time_after(jiffies, timeout)) {
+			err = -EBUSY;
+			break;
+		}
+		cond_resched();
+	}
+	if (!err)
+		atomic64_inc(&gpusvm->stats.get_pages);
+
+	kvfree(hmm_range.hmm_pfns);
+out_mmput:
+	mmput(gpusvm->mm);
+	return err;
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_range_get_pages);
+
+/**
+ * drm_gpusvm_range_unmap_pages() - Zap and DMA-unmap a range's pages
+ * @gpusvm: The gpusvm
+ * @range: The range
+ *
+ * For eviction and driver-initiated unbinds: calls
+ * &drm_gpusvm_ops.invalidate when the device may reach the pages, then
+ * DMA-unmaps them. The range stays in the tree; the next fault collects
+ * its pages again.
+ *
+ * Context: Process context; takes &drm_gpusvm.notifier_lock in write mode.
+ */
+void drm_gpusvm_range_unmap_pages(struct drm_gpusvm *gpusvm,
+				  struct drm_gpusvm_range *range)
+{
+	down_write(&gpusvm->notifier_lock);
+	__drm_gpusvm_range_unmap_pages(gpusvm, range, true);
+	up_write(&gpusvm->notifier_lock);
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_range_unmap_pages);
+
+/**
+ * drm_gpusvm_range_pages_valid() - May the driver bind the range's pages?
+ * @gpusvm: The gpusvm
+ * @range: The range
+ *
+ * Context: &drm_gpusvm.notifier_lock held, see drm_gpusvm_notifier_lock().
+ *
+ * Return: true when the pages were collected and no invalidation has hit
+ * them since; stays true while the lock is held.
+ */
+bool drm_gpusvm_range_pages_valid(struct drm_gpusvm *gpusvm,
+				  struct drm_gpusvm_range *range)
+{
+	lockdep_assert_held(&gpusvm->notifier_lock);
+	return range->pages.flags.valid;
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_range_pages_valid);
