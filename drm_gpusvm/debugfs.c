@@ -17,7 +17,8 @@
  * Every gpusvm gets a directory ``drm_gpusvm/<name>-<n>/`` in debugfs with a
  * ``stats`` file: one ``name value`` line per counter of
  * &struct drm_gpusvm_stats, plus the current number of notifiers and
- * ranges. The module directory also holds ``fail_alloc``, a standard
+ * ranges. The module directory also holds ``policy``, every knob of
+ * policy.c with its value, and ``fail_alloc``, a standard
  * fault-injection attribute (see Documentation/fault-injection/) that fails
  * the core's allocations and DMA mappings, with task filtering, so tests
  * can fail the N-th allocation of one operation (R11).
@@ -36,7 +37,8 @@ static const struct {
 	STAT(get_pages), STAT(retries), STAT(invalidations),
 	STAT(invalidations_gpu), STAT(nonblock_ok), STAT(nonblock_refused),
 	STAT(two_pass), STAT(two_pass_fallback), STAT(gc_ranges),
-	STAT(notifiers),
+	STAT(notifiers), STAT(migrations_to_devmem), STAT(migrate_fallbacks),
+	STAT(migrate_backoffs), STAT(thrash_events),
 };
 
 /* Count the live notifiers and ranges under &drm_gpusvm.lock. */
@@ -91,17 +93,12 @@ void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm)
 			    &drm_gpusvm_stats_fops);
 }
 
-/* The module's debugfs directory, for policy.c's view. */
-struct dentry *drm_gpusvm_debugfs_root(void)
-{
-	return drm_gpusvm_debugfs_dir;
-}
-
 int drm_gpusvm_debugfs_init(void)
 {
 	drm_gpusvm_debugfs_dir = debugfs_create_dir("drm_gpusvm", NULL);
 	fault_create_debugfs_attr("fail_alloc", drm_gpusvm_debugfs_dir,
 				  &drm_gpusvm_fail_alloc);
+	drm_gpusvm_policy_debugfs(drm_gpusvm_debugfs_dir);
 	return 0;
 }
 

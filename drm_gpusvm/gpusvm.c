@@ -994,12 +994,16 @@ static int __init drm_gpusvm_module_init(void)
 	err = drm_gpusvm_policy_init();
 	if (err)
 		return err;
+	err = drm_pagemap_module_init();
+	if (err)
+		return err;
 	return drm_gpusvm_debugfs_init();
 }
 
 static void __exit drm_gpusvm_module_exit(void)
 {
 	drm_gpusvm_debugfs_fini();
+	drm_pagemap_module_exit();
 }
 
 module_init(drm_gpusvm_module_init);

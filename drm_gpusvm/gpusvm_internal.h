@@ -15,6 +15,9 @@
 
 #include <drm/drm_gpusvm.h>
 
+struct dentry;
+struct vm_area_struct;
+
 /* Check that a driver that registered its VM lock holds it. */
 static inline void drm_gpusvm_driver_lock_assert(struct drm_gpusvm *gpusvm)
 {
@@ -67,9 +70,35 @@ extern struct fault_attr drm_gpusvm_fail_alloc;
 void drm_gpusvm_pages_free(struct drm_gpusvm_range *range);
 void __drm_gpusvm_range_unmap_pages(struct drm_gpusvm *gpusvm,
 				    struct drm_gpusvm_range *range, bool zap);
+/**
+ * struct drm_gpusvm_migrate_args - Inputs of the migrate-on-fault policy
+ * @access: The GPU access that faulted
+ * @preferred: The preferred location
+ * @devmem_available: The faulting device has device memory
+ * @now: The current time in jiffies
+ * @thrash_until: The range's &drm_gpusvm_migrate_hist.thrash_until
+ */
+struct drm_gpusvm_migrate_args {
+	enum drm_gpusvm_access access;
+	enum drm_gpusvm_location preferred;
+	bool devmem_available;
+	unsigned long now;
+	unsigned long thrash_until;
+};
+
+bool drm_gpusvm_policy_want_devmem(const struct drm_gpusvm_migrate_args *args);
+bool drm_gpusvm_policy_note_migration(struct drm_gpusvm_migrate_hist *hist,
+				      unsigned long now);
+unsigned long drm_gpusvm_policy_cpu_fault_delay(unsigned long migrated_at,
+						unsigned long now);
+void drm_gpusvm_policy_debugfs(struct dentry *root);
+void drm_gpusvm_policy_cpu_fault_window(struct vm_area_struct *vma,
+					unsigned long addr, unsigned long *start,
+					unsigned long *end);
+int drm_pagemap_module_init(void);
+void drm_pagemap_module_exit(void);
 int drm_gpusvm_debugfs_init(void);
 void drm_gpusvm_debugfs_fini(void);
 void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm);
-struct dentry *drm_gpusvm_debugfs_root(void);
 
 #endif /* __DRM_GPUSVM_INTERNAL_H__ */

@@ -15,6 +15,7 @@
 #include <kunit/visibility.h>
 
 #include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 
 #include "gpusvm_internal.h"
 
@@ -132,9 +133,27 @@ static void drm_gpusvm_dma_unmap(struct device *dev,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (dma[i].addr)
+		if (dma[i].addr && !dma[i].devmem)
 			dma_unmap_page(dev, dma[i].addr,
 				       PAGE_SIZE << dma[i].order, dma[i].dir);
+}
+
+/*
+ * Device memory (ours or a peer's with the same owner token) is not
+ * DMA-mapped: the pagemap that owns the page says where it is. Someone
+ * else's device-private page cannot be reached at all.
+ */
+static int drm_gpusvm_devmem_addr(struct page *page,
+				  struct drm_gpusvm_dma *dma)
+{
+	struct drm_pagemap *dpagemap;
+
+	if (!drm_pagemap_is_ours(page))
+		return -EOPNOTSUPP;
+	dpagemap = drm_pagemap_page_to_dpagemap(page);
+	dma->addr = dpagemap->ops->device_addr(dpagemap, page);
+	dma->devmem = 1;
+	return 0;
 }
 
 /* Map one chunk; holes (not present, prefetch only) get address 0. */
@@ -144,19 +163,17 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 {
 	struct page *page;
 
+	memset(dma, 0, sizeof(*dma));
 	dma->order = order;
-	dma->addr = 0;
-	dma->writable = 0;
 	dma->dir = DMA_NONE;
 	if (!(hmm_pfn & HMM_PFN_VALID))
 		return 0;
 
 	page = hmm_pfn_to_page(hmm_pfn);
-	/* Device memory is mapped by the pagemap layer, not DMA-mapped. */
-	if (is_device_private_page(page))
-		return -EOPNOTSUPP;
-
 	dma->writable = !!(hmm_pfn & HMM_PFN_WRITE);
+	if (is_device_private_page(page))
+		return drm_gpusvm_devmem_addr(page, dma);
+
 	dma->dir = dma->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	if (drm_gpusvm_should_fail_alloc())
 		return -EFAULT;

@@ -7,9 +7,11 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
+#include <linux/mm_types.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
+#include <linux/jiffies.h>
 
 #include <kunit/visibility.h>
 
@@ -41,6 +43,50 @@
  *	per fault would be slow; a large, long-lived one is inserted once per
  *	512 MiB of VA in use. It must be a power of two and at least the
  *	largest chunk size.
+ *
+ * ``cpu_fault_window_kb`` (default 64)
+ *	How much a CPU fault on a device page moves back to system memory:
+ *	the naturally aligned window of this size around the faulting page,
+ *	clipped to the VMA. The faulting page always moves (R2); its
+ *	neighbours come along because CPU access is usually sequential and
+ *	each CPU fault on device memory costs a copy-engine round trip. 64 KiB
+ *	keeps that cost bounded when the GPU is still using the rest of a
+ *	2 MiB range. A power of two, at least PAGE_SIZE / 1024.
+ *
+ * ``migrate_on_fault`` (default 7)
+ *	Bit mask of GPU access types (1 read, 2 write, 4 atomic) for which a
+ *	GPU fault migrates a range to device memory when the driver gave no
+ *	preferred location. A preferred location of system memory never
+ *	migrates; device memory always does. Device-local data is what a
+ *	GPU is fast on, so by default every access migrates.
+ *
+ * ``thrash_window_ms`` (default 100), ``thrash_threshold`` (default 3),
+ * ``thrash_cooldown_ms`` (default 1000)
+ *	Ping-pong control. A range migrated to device memory again within
+ *	``thrash_window_ms`` of its previous migration has bounced: the CPU
+ *	(or eviction) took it back in between. After ``thrash_threshold``
+ *	bounces in a row the range stays in system memory and is mapped
+ *	remotely for ``thrash_cooldown_ms``: both sides then keep working
+ *	instead of paying two copies per access.
+ *
+ * ``atomic_retries`` (default 3)
+ *	Strict atomics: how many times a GPU atomic fault that needs device
+ *	memory (or exclusive access) retries before the fault fails cleanly
+ *	with -EACCES. Bounded so that a CPU hammering the same page cannot
+ *	livelock the GPU fault handler.
+ *
+ * ``devmem_timeslice_ms`` (default 5)
+ *	Minimum residency of freshly migrated data on the device: a CPU fault
+ *	within this time of the migration waits for the rest of it before
+ *	taking pages back, so the GPU gets to use what it paid to move. The
+ *	CPU fault still always completes (R2).
+ *
+ * ``fault_ahead_kb`` (default 2048)
+ *	How much of a range around the faulting address a GPU fault faults in
+ *	with hmm_range_fault(); the rest of the range is only collected if
+ *	already present (R16). The default, a whole 2 MiB range, suits
+ *	streaming access; smaller values populate less memory on sparse
+ *	access at the cost of more GPU faults.
  */
 
 /**
@@ -89,6 +135,46 @@ module_param(notifier_size_mb, uint, 0444);
 MODULE_PARM_DESC(notifier_size_mb,
 		 "Size and alignment of one MMU interval notifier in MiB, power of two (default 512)");
 
+static unsigned int cpu_fault_window_kb = 64;
+module_param(cpu_fault_window_kb, uint, 0444);
+MODULE_PARM_DESC(cpu_fault_window_kb,
+		 "KiB moved back to RAM around a CPU fault on device memory, power of two (default 64)");
+
+static unsigned int migrate_on_fault = 7;
+module_param(migrate_on_fault, uint, 0444);
+MODULE_PARM_DESC(migrate_on_fault,
+		 "Access types that migrate to device memory on a GPU fault: 1 read, 2 write, 4 atomic (default 7)");
+
+static unsigned int thrash_window_ms = 100;
+module_param(thrash_window_ms, uint, 0444);
+MODULE_PARM_DESC(thrash_window_ms,
+		 "A re-migration within this many ms is a bounce (default 100)");
+
+static unsigned int thrash_threshold = 3;
+module_param(thrash_threshold, uint, 0444);
+MODULE_PARM_DESC(thrash_threshold,
+		 "Bounces after which a range stays in system memory (default 3)");
+
+static unsigned int thrash_cooldown_ms = 1000;
+module_param(thrash_cooldown_ms, uint, 0444);
+MODULE_PARM_DESC(thrash_cooldown_ms,
+		 "How long a thrashing range stays in system memory, ms (default 1000)");
+
+static unsigned int atomic_retries = 3;
+module_param(atomic_retries, uint, 0444);
+MODULE_PARM_DESC(atomic_retries,
+		 "Retries of a strict GPU atomic fault before -EACCES (default 3)");
+
+static unsigned int devmem_timeslice_ms = 5;
+module_param(devmem_timeslice_ms, uint, 0444);
+MODULE_PARM_DESC(devmem_timeslice_ms,
+		 "Minimum device residency before a CPU fault takes pages back, ms (default 5)");
+
+static unsigned int fault_ahead_kb = 2048;
+module_param(fault_ahead_kb, uint, 0444);
+MODULE_PARM_DESC(fault_ahead_kb,
+		 "KiB of a range a GPU fault faults in around the address, power of two (default 2048)");
+
 /* Check the module parameters once at load, so decisions can trust them. */
 int drm_gpusvm_policy_init(void)
 {
@@ -105,10 +191,18 @@ int drm_gpusvm_policy_init(void)
 	if (!is_power_of_2(notifier_size_mb) ||
 	    (unsigned long)notifier_size_mb * SZ_1M < chunk_sizes[0])
 		goto invalid;
+	if (!is_power_of_2(cpu_fault_window_kb) ||
+	    (unsigned long)cpu_fault_window_kb * SZ_1K < PAGE_SIZE)
+		goto invalid;
+	if (!is_power_of_2(fault_ahead_kb) ||
+	    (unsigned long)fault_ahead_kb * SZ_1K < PAGE_SIZE)
+		goto invalid;
+	if (migrate_on_fault > 7 || !thrash_threshold)
+		goto invalid;
 	return 0;
 
 invalid:
-	pr_err("drm_gpusvm: invalid chunk_sizes or notifier_size_mb\n");
+	pr_err("drm_gpusvm: invalid policy module parameter\n");
 	return -EINVAL;
 }
 
@@ -178,3 +272,154 @@ int drm_gpusvm_policy_window(const struct drm_gpusvm_window_args *args,
 	return -EEXIST;
 }
 EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_policy_window);
+
+/**
+ * drm_gpusvm_policy_cpu_fault_window() - What a CPU fault moves to RAM
+ * @vma: The VMA of the fault
+ * @addr: The faulting address
+ * @start: Set to the window start
+ * @end: Set to the window end (exclusive)
+ *
+ * The naturally aligned ``cpu_fault_window_kb`` window around @addr,
+ * clipped to @vma; it always contains the faulting page.
+ */
+void drm_gpusvm_policy_cpu_fault_window(struct vm_area_struct *vma,
+					unsigned long addr, unsigned long *start,
+					unsigned long *end)
+{
+	unsigned long size = (unsigned long)cpu_fault_window_kb * SZ_1K;
+	unsigned long s = ALIGN_DOWN(addr, size);
+
+	*start = max(s, vma->vm_start);
+	*end = min(s + size - 1, vma->vm_end - 1) + 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_policy_cpu_fault_window);
+
+/**
+ * drm_gpusvm_policy_want_devmem() - Should a GPU fault migrate to devmem?
+ * @args: The access, the preferred location and the range's history
+ *
+ * Return: true to migrate the range to device memory before collecting
+ * its pages, false to map it where it is.
+ */
+bool drm_gpusvm_policy_want_devmem(const struct drm_gpusvm_migrate_args *args)
+{
+	if (!args->devmem_available)
+		return false;
+	if (args->thrash_until && time_before(args->now, args->thrash_until))
+		return false;
+	switch (args->preferred) {
+	case DRM_GPUSVM_LOC_SYSTEM:
+		return false;
+	case DRM_GPUSVM_LOC_DEVICE:
+		return true;
+	default:
+		return READ_ONCE(migrate_on_fault) & BIT(args->access);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_policy_want_devmem);
+
+/**
+ * drm_gpusvm_policy_note_migration() - Account a migration to device memory
+ * @hist: The range's migration history, updated
+ * @now: The current time in jiffies
+ *
+ * Return: true when this migration made the range a thrashing one; it then
+ * stays in system memory until @hist->thrash_until.
+ */
+bool drm_gpusvm_policy_note_migration(struct drm_gpusvm_migrate_hist *hist,
+				      unsigned long now)
+{
+	unsigned long window = msecs_to_jiffies(READ_ONCE(thrash_window_ms));
+	bool bounced = hist->last && time_before(now, hist->last + window);
+
+	hist->last = now;
+	hist->bounces = bounced ? hist->bounces + 1 : 0;
+	if (hist->bounces < READ_ONCE(thrash_threshold))
+		return false;
+	hist->bounces = 0;
+	hist->thrash_until = now + msecs_to_jiffies(READ_ONCE(thrash_cooldown_ms));
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_policy_note_migration);
+
+/**
+ * drm_gpusvm_atomic_retry() - May a strict atomic fault try again?
+ * @attempt: How many attempts were made so far, starting at 1
+ *
+ * Return: 0 to retry, -EACCES when the ``atomic_retries`` budget is spent.
+ */
+int drm_gpusvm_atomic_retry(unsigned int attempt)
+{
+	return attempt <= READ_ONCE(atomic_retries) ? 0 : -EACCES;
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_atomic_retry);
+
+/**
+ * drm_gpusvm_policy_cpu_fault_delay() - Residency left before a CPU fault
+ * @migrated_at: jiffies of the migration to device memory, 0 if unknown
+ * @now: The current time in jiffies
+ *
+ * Return: jiffies the CPU fault waits before taking pages back, 0 for none.
+ */
+unsigned long drm_gpusvm_policy_cpu_fault_delay(unsigned long migrated_at,
+						unsigned long now)
+{
+	unsigned long end = migrated_at +
+			    msecs_to_jiffies(READ_ONCE(devmem_timeslice_ms));
+
+	if (!migrated_at || !time_before(now, end))
+		return 0;
+	return end - now;
+}
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_policy_cpu_fault_delay);
+
+/**
+ * drm_gpusvm_policy_fault_span() - What part of a range a GPU fault faults
+ * @range_start: Start of the range
+ * @range_end: End of the range (exclusive)
+ * @addr: The faulting address
+ * @start: Set to the start of the span to fault in
+ * @end: Set to its end (exclusive)
+ *
+ * The naturally aligned ``fault_ahead_kb`` window around @addr, clipped to
+ * the range; the rest of the range is collected only if present (R16).
+ */
+void drm_gpusvm_policy_fault_span(unsigned long range_start,
+				  unsigned long range_end, unsigned long addr,
+				  unsigned long *start, unsigned long *end)
+{
+	unsigned long size = (unsigned long)READ_ONCE(fault_ahead_kb) * SZ_1K;
+	unsigned long s = ALIGN_DOWN(addr, size);
+
+	*start = max(s, range_start);
+	*end = min(s + size - 1, range_end - 1) + 1;
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_policy_fault_span);
+
+/* debugfs "policy": every knob and its value, one per line. */
+static int drm_gpusvm_policy_show(struct seq_file *m, void *data)
+{
+	unsigned int i;
+
+	seq_puts(m, "chunk_sizes");
+	for (i = 0; i < num_chunk_sizes; i++)
+		seq_printf(m, " %lu", chunk_sizes[i]);
+	seq_printf(m, "\nnotifier_size_mb %u\ncpu_fault_window_kb %u\n",
+		   notifier_size_mb, cpu_fault_window_kb);
+	seq_printf(m, "migrate_on_fault %u\nthrash_window_ms %u\n",
+		   migrate_on_fault, thrash_window_ms);
+	seq_printf(m, "thrash_threshold %u\nthrash_cooldown_ms %u\n",
+		   thrash_threshold, thrash_cooldown_ms);
+	seq_printf(m, "atomic_retries %u\ndevmem_timeslice_ms %u\n",
+		   atomic_retries, devmem_timeslice_ms);
+	seq_printf(m, "fault_ahead_kb %u\n", fault_ahead_kb);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_gpusvm_policy);
+
+/* Show the policy in the module's debugfs directory. */
+void drm_gpusvm_policy_debugfs(struct dentry *root)
+{
+	debugfs_create_file("policy", 0444, root, NULL, &drm_gpusvm_policy_fops);
+}

@@ -24,6 +24,8 @@ struct device;
 struct drm_gpusvm;
 struct drm_gpusvm_notifier;
 struct drm_gpusvm_range;
+struct drm_pagemap;
+struct drm_pagemap_devmem;
 struct mm_struct;
 
 /**
@@ -103,6 +105,10 @@ struct drm_gpusvm_ops {
  * @two_pass_fallback: Two-pass invalidations that fell back to one pass
  * @gc_ranges: Ranges removed by the garbage collector
  * @notifiers: Notifiers inserted
+ * @migrations_to_devmem: Range migrations that moved pages to device memory
+ * @migrate_fallbacks: Range migrations that moved nothing (best effort)
+ * @migrate_backoffs: Migrations that found the range being migrated already
+ * @thrash_events: Ranges that bounced too often and stay in system memory
  */
 struct drm_gpusvm_stats {
 	atomic64_t faults;
@@ -118,6 +124,10 @@ struct drm_gpusvm_stats {
 	atomic64_t two_pass_fallback;
 	atomic64_t gc_ranges;
 	atomic64_t notifiers;
+	atomic64_t migrations_to_devmem;
+	atomic64_t migrate_fallbacks;
+	atomic64_t migrate_backoffs;
+	atomic64_t thrash_events;
 };
 
 /**
@@ -210,7 +220,10 @@ struct drm_gpusvm_notifier {
  * @addr: DMA address of the chunk, or 0 for a hole not faulted in
  * @order: Chunk size is PAGE_SIZE << @order; VA and DMA address aligned
  * @writable: The CPU mapping allows writes; the GPU may map it writable
- * @dir: DMA direction of the mapping
+ * @dir: DMA direction of the mapping, DMA_NONE for device memory
+ * @devmem: @addr is a device address from &drm_pagemap_ops.device_addr,
+ *	not a DMA address: the page lives in device memory of this device or
+ *	of a peer sharing its owner token
  *
  * One entry per chunk rather than per page keeps a 2 MiB THP at 16 bytes.
  */
@@ -219,6 +232,7 @@ struct drm_gpusvm_dma {
 	u8 order;
 	u8 writable;
 	u8 dir;
+	u8 devmem;
 };
 
 /**
@@ -265,6 +279,45 @@ struct drm_gpusvm_pages {
 };
 
 /**
+ * enum drm_gpusvm_access - What the GPU tried to do
+ * @DRM_GPUSVM_ACCESS_READ: A load
+ * @DRM_GPUSVM_ACCESS_WRITE: A store
+ * @DRM_GPUSVM_ACCESS_ATOMIC: An atomic read-modify-write
+ */
+enum drm_gpusvm_access {
+	DRM_GPUSVM_ACCESS_READ,
+	DRM_GPUSVM_ACCESS_WRITE,
+	DRM_GPUSVM_ACCESS_ATOMIC,
+};
+
+/**
+ * enum drm_gpusvm_location - Where the driver (or user) prefers data
+ * @DRM_GPUSVM_LOC_DEFAULT: No preference: policy.c decides
+ * @DRM_GPUSVM_LOC_SYSTEM: System memory, mapped remotely by the GPU
+ * @DRM_GPUSVM_LOC_DEVICE: The faulting device's memory
+ */
+enum drm_gpusvm_location {
+	DRM_GPUSVM_LOC_DEFAULT,
+	DRM_GPUSVM_LOC_SYSTEM,
+	DRM_GPUSVM_LOC_DEVICE,
+};
+
+/**
+ * struct drm_gpusvm_migrate_hist - Migration history of a range
+ * @last: jiffies of the last migration to device memory, 0 for never
+ * @thrash_until: The range stays in system memory until then, 0 for no
+ * @bounces: Consecutive re-migrations within the thrash window
+ *
+ * Updated only by the holder of the range's migration bit, read with
+ * READ_ONCE() by anyone (R17).
+ */
+struct drm_gpusvm_migrate_hist {
+	unsigned long last;
+	unsigned long thrash_until;
+	unsigned int bounces;
+};
+
+/**
  * struct drm_gpusvm_range - A GPU-mapped piece of VA
  *
  * Lies inside one notifier and, when created, one CPU VMA. Never split: a
@@ -285,6 +338,13 @@ struct drm_gpusvm_range {
 	struct list_head gc_entry;
 	/** @pages: DMA state */
 	struct drm_gpusvm_pages pages;
+	/** @hist: Migration history, for ping-pong control */
+	struct drm_gpusvm_migrate_hist hist;
+	/**
+	 * @migrating: Bit 0 set while one thread migrates the range; a
+	 * second migrator backs off instead of fighting over the pages
+	 */
+	unsigned long migrating;
 };
 
 /**
@@ -297,6 +357,8 @@ struct drm_gpusvm_range {
  *	holes)
  * @gpuva_start: Lowest GPU VA the driver allows for the window
  * @gpuva_end: End of the GPU VA the driver allows (exclusive), 0 for none
+ * @access: The GPU access that faulted, for the migration policy
+ * @preferred: The preferred location of the faulting address
  */
 struct drm_gpusvm_ctx {
 	unsigned long fault_start;
@@ -305,6 +367,8 @@ struct drm_gpusvm_ctx {
 	unsigned int prefetch : 1;
 	unsigned long gpuva_start;
 	unsigned long gpuva_end;
+	enum drm_gpusvm_access access;
+	enum drm_gpusvm_location preferred;
 };
 
 int drm_gpusvm_init(struct drm_gpusvm *gpusvm, const char *name,
@@ -336,6 +400,17 @@ bool drm_gpusvm_range_pages_valid(struct drm_gpusvm *gpusvm,
 				  struct drm_gpusvm_range *range);
 
 void drm_gpusvm_garbage_collect(struct drm_gpusvm *gpusvm);
+
+bool drm_gpusvm_range_want_devmem(struct drm_gpusvm_range *range,
+				  const struct drm_gpusvm_ctx *ctx,
+				  struct drm_pagemap *dpagemap);
+long drm_gpusvm_range_migrate_to_devmem(struct drm_gpusvm *gpusvm,
+					struct drm_gpusvm_range *range,
+					struct drm_pagemap_devmem *devmem);
+int drm_gpusvm_atomic_retry(unsigned int attempt);
+void drm_gpusvm_policy_fault_span(unsigned long range_start,
+				  unsigned long range_end, unsigned long addr,
+				  unsigned long *start, unsigned long *end);
 
 #ifdef CONFIG_LOCKDEP
 void drm_gpusvm_driver_set_lock(struct drm_gpusvm *gpusvm,
