@@ -305,7 +305,7 @@ static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
 	return ok;
 }
 
-/* Install a freshly mapped DMA array; returns the array it replaced. */
+/* Install a freshly mapped DMA array over the unmapped old one; returns it. */
 static struct drm_gpusvm_dma *
 drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
 			struct drm_gpusvm_range *range,
@@ -318,7 +318,6 @@ drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
 
 	lockdep_assert_held_write(&gpusvm->notifier_lock);
 
-	__drm_gpusvm_range_unmap_pages(gpusvm, range, true);
 	pages->dma = dma;
 	pages->num_dma = num_dma;
 	pages->notifier_seq = seq;
@@ -366,6 +365,12 @@ static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 		err = -EAGAIN;
 		goto err_unlock;
 	}
+	/*
+	 * The old mapping goes first: mapping a page again while its old
+	 * bidirectional mapping is live is an overlapping mapping, which
+	 * DMA-API debug rightly rejects on non-coherent systems.
+	 */
+	__drm_gpusvm_range_unmap_pages(gpusvm, range, true);
 	err = drm_gpusvm_dma_map_locked(gpusvm, hmm_range->hmm_pfns, npages,
 					dma, num_dma, &mapped);
 	if (err)
