@@ -302,6 +302,7 @@ drm_gpusvm_notifier_create(struct drm_gpusvm *gpusvm, unsigned long addr)
 		return ERR_PTR(-ENOMEM);
 
 	notifier->gpusvm = gpusvm;
+	kref_init(&notifier->refcount);	/* The tree's reference */
 	notifier->itree.start = ALIGN_DOWN(addr, size);
 	notifier->itree.last = notifier->itree.start + size - 1;
 	notifier->root = RB_ROOT_CACHED;
@@ -329,10 +330,31 @@ err_free:
 	return ERR_PTR(err);
 }
 
+static void drm_gpusvm_notifier_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct drm_gpusvm_notifier, refcount));
+}
+
+/* Drop a reference on a notifier; the last one frees it. */
+static void drm_gpusvm_notifier_put(struct drm_gpusvm_notifier *notifier)
+{
+	kref_put(&notifier->refcount, drm_gpusvm_notifier_release);
+}
+
+/* Take a notifier out of the gpusvm's tree and drop the tree's reference. */
+static void drm_gpusvm_notifier_unlink(struct drm_gpusvm *gpusvm,
+				       struct drm_gpusvm_notifier *notifier)
+{
+	interval_tree_remove(&notifier->itree, &gpusvm->root);
+	list_del(&notifier->entry);
+	drm_gpusvm_notifier_put(notifier);
+}
+
 /*
  * Remove an empty notifier. mmu_interval_notifier_remove() waits for a
  * running callback, which takes only the notifier lock, so it is called with
- * &drm_gpusvm.lock held but never with the notifier lock held.
+ * &drm_gpusvm.lock held but never with the notifier lock held. Ranges a
+ * driver still holds keep the memory until they are put.
  */
 static void drm_gpusvm_notifier_remove(struct drm_gpusvm *gpusvm,
 				       struct drm_gpusvm_notifier *notifier)
@@ -341,9 +363,7 @@ static void drm_gpusvm_notifier_remove(struct drm_gpusvm *gpusvm,
 	WARN_ON(!RB_EMPTY_ROOT(&notifier->root.rb_root));
 
 	mmu_interval_notifier_remove(&notifier->notifier);
-	interval_tree_remove(&notifier->itree, &gpusvm->root);
-	list_del(&notifier->entry);
-	kfree(notifier);
+	drm_gpusvm_notifier_unlink(gpusvm, notifier);
 }
 
 /**
@@ -405,6 +425,7 @@ drm_gpusvm_range_alloc(struct drm_gpusvm *gpusvm,
 
 	range->gpusvm = gpusvm;
 	range->notifier = notifier;
+	kref_get(&notifier->refcount);	/* Put in drm_gpusvm_range_release() */
 	kref_init(&range->refcount);
 	range->itree.start = start;
 	range->itree.last = end - 1;
@@ -494,6 +515,7 @@ static void drm_gpusvm_range_release(struct kref *kref)
 {
 	struct drm_gpusvm_range *range =
 		container_of(kref, struct drm_gpusvm_range, refcount);
+	struct drm_gpusvm_notifier *notifier = range->notifier;
 	struct drm_gpusvm *gpusvm = range->gpusvm;
 
 	WARN_ON(range->pages.flags.has_dma_mapping);
@@ -502,6 +524,7 @@ static void drm_gpusvm_range_release(struct kref *kref)
 		gpusvm->ops->range_free(range);
 	else
 		kfree(range);
+	drm_gpusvm_notifier_put(notifier);
 }
 
 /**
@@ -908,6 +931,11 @@ static bool drm_gpusvm_notifier_invalidate(struct mmu_interval_notifier *mni,
 				drm_gpusvm_notifier_end(notifier));
 	bool reachable;
 
+	/* Our own device-exclusive grab, see exclusive.c: nothing moved */
+	if (mmu_range->event == MMU_NOTIFY_EXCLUSIVE &&
+	    mmu_range->owner == gpusvm)
+		return true;
+
 	if (blockable)
 		down_write(&gpusvm->notifier_lock);
 	else if (!down_write_trylock(&gpusvm->notifier_lock))
@@ -951,9 +979,7 @@ static void drm_gpusvm_notifier_teardown(struct drm_gpusvm *gpusvm,
 		WARN_ON(kref_read(&range->refcount) != 1);
 		drm_gpusvm_range_put(range);
 	}
-	interval_tree_remove(&notifier->itree, &gpusvm->root);
-	list_del(&notifier->entry);
-	kfree(notifier);
+	drm_gpusvm_notifier_unlink(gpusvm, notifier);
 }
 
 /**

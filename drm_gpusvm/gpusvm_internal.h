@@ -16,6 +16,7 @@
 #include <drm/drm_gpusvm.h>
 
 struct dentry;
+struct page;
 struct vm_area_struct;
 
 /* Check that a driver that registered its VM lock holds it. */
@@ -63,6 +64,28 @@ int drm_gpusvm_policy_init(void);
 unsigned int drm_gpusvm_count_chunks(const unsigned long *pfns,
 				     unsigned long npages);
 #endif
+
+/**
+ * struct drm_gpusvm_excl - Device-exclusive span of one get_pages call
+ * @start: Start of the span
+ * @end: End of the span (exclusive)
+ * @npages: Pages in the span
+ * @pages: The pages, locked and referenced while exclusive is being set up
+ */
+struct drm_gpusvm_excl {
+	unsigned long start;
+	unsigned long end;
+	unsigned long npages;
+	struct page **pages;
+};
+
+int drm_gpusvm_exclusive_prepare(struct drm_gpusvm *gpusvm,
+				 unsigned long start, unsigned long end);
+int drm_gpusvm_exclusive_grab(struct drm_gpusvm *gpusvm, unsigned long start,
+			      unsigned long end, struct page **pages);
+void drm_gpusvm_exclusive_release(struct page **pages, unsigned long npages);
+void drm_gpusvm_exclusive_mark(struct drm_gpusvm_range *range,
+			       unsigned long start, unsigned long end);
 
 bool drm_gpusvm_should_fail_alloc(void);
 extern struct fault_attr drm_gpusvm_fail_alloc;

@@ -262,24 +262,35 @@ void drm_gpusvm_pages_free(struct drm_gpusvm_range *range)
 	range->pages.num_dma = 0;
 }
 
-/* Fill the per-page request flags: fault only what the caller asked (R16). */
-static void drm_gpusvm_hmm_request(struct hmm_range *hmm_range,
-				   const struct drm_gpusvm_ctx *ctx)
+/*
+ * Fault in what must be present, then snapshot the whole range without
+ * faulting (R16). hmm_range_fault() cannot do both in one call: for a hole
+ * (no page table yet) it faults every page of the walk step as soon as one
+ * page asks for it, whatever the other pages' flags say. Both calls use the
+ * same sequence number, so one retry check covers them.
+ */
+static int drm_gpusvm_hmm_fault(struct hmm_range *hmm_range,
+				const struct drm_gpusvm_ctx *ctx)
 {
 	unsigned long req = HMM_PFN_REQ_FAULT |
 			    (ctx->read_only ? 0 : HMM_PFN_REQ_WRITE);
-	unsigned long npages, i, addr;
+	struct hmm_range fault = *hmm_range;
+	int err;
 
-	npages = (hmm_range->end - hmm_range->start) >> PAGE_SHIFT;
-	hmm_range->default_flags = 0;
-	hmm_range->pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
-	for (i = 0, addr = hmm_range->start; i < npages; i++, addr += PAGE_SIZE) {
-		bool want = !ctx->prefetch &&
-			    (!ctx->fault_end ||
-			     (addr >= ctx->fault_start && addr < ctx->fault_end));
+	hmm_range->pfn_flags_mask = 0;
+	hmm_range->default_flags = ctx->prefetch || ctx->fault_end ? 0 : req;
+	if (ctx->prefetch || !ctx->fault_end)
+		return hmm_range_fault(hmm_range);
 
-		hmm_range->hmm_pfns[i] = want ? req : 0;
-	}
+	fault.start = max(hmm_range->start, ctx->fault_start & PAGE_MASK);
+	fault.end = min(hmm_range->end, PAGE_ALIGN(ctx->fault_end));
+	if (fault.start >= fault.end)
+		return -EINVAL;
+	fault.hmm_pfns += (fault.start - hmm_range->start) >> PAGE_SHIFT;
+	fault.pfn_flags_mask = 0;
+	fault.default_flags = req;
+	err = hmm_range_fault(&fault);
+	return err ?: hmm_range_fault(hmm_range);
 }
 
 /* Are the pages valid and still current for this request? */
@@ -294,23 +305,57 @@ static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
 	if (ctx->prefetch)
 		return false;
 
+	/*
+	 * valid is exact: the callback clears it, under this lock, for every
+	 * range an invalidation touches. The notifier's sequence number is
+	 * not: it moves for any invalidation anywhere in the notifier.
+	 */
 	down_read(&gpusvm->notifier_lock);
-	ok = pages->flags.valid &&
-	     !mmu_interval_check_retry(&range->notifier->notifier,
-				       pages->notifier_seq);
+	ok = pages->flags.valid;
 	for (i = 0; ok && i < pages->num_dma; i++)
 		ok = pages->dma[i].addr &&
-		     (ctx->read_only || pages->dma[i].writable);
+		     (ctx->read_only || pages->dma[i].writable) &&
+		     (!ctx->exclusive || pages->dma[i].exclusive ||
+		      pages->dma[i].devmem);
 	up_read(&gpusvm->notifier_lock);
 	return ok;
+}
+
+/*
+ * Prepare device-exclusive access for the span a fault asked for (or the
+ * whole range): split THPs, allocate the page array the grab fills.
+ */
+static int drm_gpusvm_excl_init(struct drm_gpusvm *gpusvm,
+				struct drm_gpusvm_range *range,
+				const struct drm_gpusvm_ctx *ctx,
+				struct drm_gpusvm_excl *x)
+{
+	int err;
+
+	x->start = drm_gpusvm_range_start(range);
+	x->end = drm_gpusvm_range_end(range);
+	if (ctx->fault_end) {
+		x->start = max(x->start, ctx->fault_start & PAGE_MASK);
+		x->end = min(x->end, PAGE_ALIGN(ctx->fault_end));
+	}
+	if (x->start >= x->end)
+		return -EINVAL;
+	x->npages = (x->end - x->start) >> PAGE_SHIFT;
+
+	err = drm_gpusvm_exclusive_prepare(gpusvm, x->start, x->end);
+	if (err)
+		return err;
+	if (drm_gpusvm_should_fail_alloc())
+		return -ENOMEM;
+	x->pages = kvcalloc(x->npages, sizeof(*x->pages), GFP_KERNEL);
+	return x->pages ? 0 : -ENOMEM;
 }
 
 /* Install a freshly mapped DMA array over the unmapped old one; returns it. */
 static struct drm_gpusvm_dma *
 drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
 			struct drm_gpusvm_range *range,
-			struct drm_gpusvm_dma *dma, unsigned int num_dma,
-			unsigned long seq)
+			struct drm_gpusvm_dma *dma, unsigned int num_dma)
 {
 	struct drm_gpusvm_pages *pages = &range->pages;
 	struct drm_gpusvm_dma *old = pages->dma;
@@ -320,7 +365,6 @@ drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
 
 	pages->dma = dma;
 	pages->num_dma = num_dma;
-	pages->notifier_seq = seq;
 	flags.__flags = pages->flags.__flags;
 	flags.valid = 1;
 	flags.has_dma_mapping = 1;
@@ -336,7 +380,8 @@ drm_gpusvm_pages_commit(struct drm_gpusvm *gpusvm,
 static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 				     struct drm_gpusvm_range *range,
 				     struct hmm_range *hmm_range,
-				     const struct drm_gpusvm_ctx *ctx)
+				     const struct drm_gpusvm_ctx *ctx,
+				     struct drm_gpusvm_excl *x)
 {
 	unsigned long npages = (hmm_range->end - hmm_range->start) >> PAGE_SHIFT;
 	struct drm_gpusvm_dma *dma;
@@ -344,25 +389,33 @@ static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 	unsigned int num_dma;
 	int err;
 
-	drm_gpusvm_hmm_request(hmm_range, ctx);
 	hmm_range->notifier_seq = mmu_interval_read_begin(hmm_range->notifier);
 	mmap_read_lock(gpusvm->mm);
-	err = hmm_range_fault(hmm_range);
+	err = drm_gpusvm_hmm_fault(hmm_range, ctx);
+	if (!err && x)
+		err = drm_gpusvm_exclusive_grab(gpusvm, x->start, x->end,
+						x->pages);
 	mmap_read_unlock(gpusvm->mm);
 	if (err)
 		return err == -EBUSY ? -EAGAIN : err;
 
 	num_dma = drm_gpusvm_count_chunks(hmm_range->hmm_pfns, npages);
-	if (drm_gpusvm_should_fail_alloc())
-		return -ENOMEM;
-	dma = kvcalloc(num_dma, sizeof(*dma), GFP_KERNEL);
-	if (!dma)
-		return -ENOMEM;
+	dma = drm_gpusvm_should_fail_alloc() ? NULL :
+	      kvcalloc(num_dma, sizeof(*dma), GFP_KERNEL);
+	if (!dma) {
+		err = -ENOMEM;
+		goto out_release;
+	}
 
 	down_write(&gpusvm->notifier_lock);
 	if (mmu_interval_read_retry(hmm_range->notifier,
 				    hmm_range->notifier_seq)) {
 		err = -EAGAIN;
+		goto err_unlock;
+	}
+	/* Removed (CPU unmap, GC) since the caller found it: never commit */
+	if (list_empty(&range->entry)) {
+		err = -ESTALE;
 		goto err_unlock;
 	}
 	/*
@@ -375,17 +428,17 @@ static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 					dma, num_dma, &mapped);
 	if (err)
 		goto err_unlock;
-	dma = drm_gpusvm_pages_commit(gpusvm, range, dma, num_dma,
-				      hmm_range->notifier_seq);
-	up_write(&gpusvm->notifier_lock);
-
-	kvfree(dma);	/* The array the commit replaced */
+	dma = drm_gpusvm_pages_commit(gpusvm, range, dma, num_dma);
+	if (x)
+		drm_gpusvm_exclusive_mark(range, x->start, x->end);
 	atomic64_add(mapped, &gpusvm->stats.pages_mapped);
-	return 0;
-
 err_unlock:
 	up_write(&gpusvm->notifier_lock);
-	kvfree(dma);
+	kvfree(dma);	/* On success, the array the commit replaced */
+out_release:
+	/* Committed: a CPU access may revoke exclusivity from now on */
+	if (x)
+		drm_gpusvm_exclusive_release(x->pages, x->npages);
 	return err;
 }
 
@@ -395,7 +448,8 @@ err_unlock:
  * @range: The range
  * @ctx: What to fault: the whole range, only [@ctx->fault_start,
  *	@ctx->fault_end), or nothing (@ctx->prefetch); whether to ask for write
- *	access (!@ctx->read_only)
+ *	access (!@ctx->read_only); whether the faulted span must become
+ *	device-exclusive (@ctx->exclusive, for device atomics, see exclusive.c)
  *
  * Retries on invalidation races until the pages are current, for at most
  * HMM_RANGE_DEFAULT_TIMEOUT. Pages that are not faulted and not present are
@@ -407,8 +461,11 @@ err_unlock:
  * &drm_gpusvm.notifier_lock. The driver's VM lock, if registered, must be
  * held; the notifier lock must not be.
  *
- * Return: 0 on success; -EPERM for a write request on a read-only mapping
- * (retry with @ctx->read_only); -EFAULT when the span is not mapped, the
+ * Return: 0 on success; -EAGAIN when the range was removed (its CPU
+ * mapping went away) since it was looked up: look it up again with
+ * drm_gpusvm_range_find_or_insert(); -EPERM for a write request on a
+ * read-only mapping (retry with @ctx->read_only); -EINVAL for a fault span
+ * outside the range; -EFAULT when the span is not mapped, the
  * process is exiting or DMA mapping failed; -EBUSY when invalidations kept
  * racing past the timeout; -ENOMEM; -EOPNOTSUPP for device-private pages.
  */
@@ -425,6 +482,7 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 		.dev_private_owner = gpusvm->device_private_page_owner,
 	};
 	unsigned long npages = drm_gpusvm_range_size(range) >> PAGE_SHIFT;
+	struct drm_gpusvm_excl excl = {}, *x = NULL;
 	int err;
 
 	might_lock(&gpusvm->notifier_lock);
@@ -443,8 +501,15 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 	if (!hmm_range.hmm_pfns)
 		goto out_mmput;
 
+	if (ctx->exclusive && !ctx->prefetch) {
+		x = &excl;
+		err = drm_gpusvm_excl_init(gpusvm, range, ctx, x);
+		if (err)
+			goto out_free;
+	}
+
 	while ((err = drm_gpusvm_get_pages_once(gpusvm, range, &hmm_range,
-						ctx)) == -EAGAIN) {
+						ctx, x)) == -EAGAIN) {
 		atomic64_inc(&gpusvm->stats.retries);
 		if (time_after(jiffies, timeout)) {
 			err = -EBUSY;
@@ -454,7 +519,11 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 	}
 	if (!err)
 		atomic64_inc(&gpusvm->stats.get_pages);
+	if (err == -ESTALE)
+		err = -EAGAIN;
 
+out_free:
+	kvfree(excl.pages);
 	kvfree(hmm_range.hmm_pfns);
 out_mmput:
 	mmput(gpusvm->mm);

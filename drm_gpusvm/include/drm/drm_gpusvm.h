@@ -203,6 +203,12 @@ struct drm_gpusvm {
 struct drm_gpusvm_notifier {
 	/** @gpusvm: Owner */
 	struct drm_gpusvm *gpusvm;
+	/**
+	 * @refcount: One reference for the tree and one per range, so a
+	 * range a driver still holds never points at freed memory after the
+	 * GC removed the notifier
+	 */
+	struct kref refcount;
 	/** @notifier: The mm interval notifier */
 	struct mmu_interval_notifier notifier;
 	/** @itree: Node in &drm_gpusvm.root, inclusive last */
@@ -224,6 +230,8 @@ struct drm_gpusvm_notifier {
  * @devmem: @addr is a device address from &drm_pagemap_ops.device_addr,
  *	not a DMA address: the page lives in device memory of this device or
  *	of a peer sharing its owner token
+ * @exclusive: The CPU cannot access the page until it revokes the device's
+ *	exclusive access (which invalidates): device atomics are safe on it
  *
  * One entry per chunk rather than per page keeps a 2 MiB THP at 16 bytes.
  */
@@ -233,6 +241,7 @@ struct drm_gpusvm_dma {
 	u8 writable;
 	u8 dir;
 	u8 devmem;
+	u8 exclusive;
 };
 
 /**
@@ -272,8 +281,6 @@ struct drm_gpusvm_pages {
 	struct drm_gpusvm_dma *dma;
 	/** @num_dma: Number of entries in @dma */
 	unsigned int num_dma;
-	/** @notifier_seq: Notifier sequence number the pages were read at */
-	unsigned long notifier_seq;
 	/** @flags: See &struct drm_gpusvm_pages_flags */
 	struct drm_gpusvm_pages_flags flags;
 };
@@ -355,6 +362,8 @@ struct drm_gpusvm_range {
  * @read_only: Map read-only; pages of read-only VMAs are then accepted
  * @prefetch: Fault nothing: collect only pages already present (holes stay
  *	holes)
+ * @exclusive: Make the faulted span device-exclusive (device atomics on
+ *	system memory without pinning, see exclusive.c)
  * @gpuva_start: Lowest GPU VA the driver allows for the window
  * @gpuva_end: End of the GPU VA the driver allows (exclusive), 0 for none
  * @access: The GPU access that faulted, for the migration policy
@@ -365,6 +374,7 @@ struct drm_gpusvm_ctx {
 	unsigned long fault_end;
 	unsigned int read_only : 1;
 	unsigned int prefetch : 1;
+	unsigned int exclusive : 1;
 	unsigned long gpuva_start;
 	unsigned long gpuva_end;
 	enum drm_gpusvm_access access;
