@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 #
-#   make          build every module with W=1 against the cached test kernel
+#   make          build every module with W=1 and the test tools
 #   make lint     sparse (C=2), checkpatch --strict, kernel-doc -Wall
 #   make check    build, lint, then KUnit suites and hmm-tests in the VM
 #   make demo     the main job (see README)
@@ -18,9 +18,15 @@ CHECKPATCH_FLAGS = -q --emacs --strict --show-types --no-tree \
 	--max-line-length=100 \
 	--ignore=BIT_MACRO,SPLIT_STRING,LONG_LINE_STRING,BOOL_MEMBER,FILE_PATH_CHANGES,MACRO_ARG_REUSE
 
-.PHONY: all modules kernel lint sparse checkpatch kerneldoc check demo clean
+.PHONY: all modules tools kernel lint sparse checkpatch kerneldoc check demo clean
 
-all: modules
+all: modules tools
+
+# User-space test programs, static so they run in the busybox initramfs.
+tools: tools/gpusvm-selftest
+
+tools/gpusvm-selftest: tools/gpusvm-selftest.c kunit/selftest/drm_gpusvm_selftest_uapi.h
+	$(CC) -static -O2 -Wall -Wextra -Werror -Ikunit/selftest -o $@ $<
 
 $(STAMP):
 	scripts/build-kernel >/dev/null
@@ -52,4 +58,4 @@ demo:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f .sparse.log
+	rm -f .sparse.log tools/gpusvm-selftest
