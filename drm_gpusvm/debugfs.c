@@ -8,6 +8,7 @@
 #include <linux/seq_file.h>
 
 #include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 
 #include "gpusvm_internal.h"
 
@@ -17,7 +18,10 @@
  * Every gpusvm gets a directory ``drm_gpusvm/<name>-<n>/`` in debugfs with a
  * ``stats`` file: one ``name value`` line per counter of
  * &struct drm_gpusvm_stats, plus the current number of notifiers and
- * ranges. The module directory also holds ``policy``, every knob of
+ * ranges. Every pagemap gets ``drm_gpusvm/pagemap-<n>/stats`` with the
+ * counters of &struct drm_pagemap_stats: migrations and pages each way,
+ * bytes each way, fallbacks, copy failures, evictions and CPU faults on
+ * device memory. The module directory also holds ``policy``, every knob of
  * policy.c with its value, and ``fail_alloc``, a standard
  * fault-injection attribute (see Documentation/fault-injection/) that fails
  * the core's allocations and DMA mappings, with task filtering, so tests
@@ -78,6 +82,52 @@ static int drm_gpusvm_stats_show(struct seq_file *m, void *data)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(drm_gpusvm_stats);
+
+#define PSTAT(name__) { #name__, offsetof(struct drm_pagemap_stats, name__) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} drm_pagemap_stat_names[] = {
+	PSTAT(migrations_to_devmem), PSTAT(migrations_to_ram),
+	PSTAT(pages_to_devmem), PSTAT(pages_to_ram), PSTAT(fallbacks),
+	PSTAT(copy_failures), PSTAT(evictions), PSTAT(cpu_faults),
+};
+
+static int drm_pagemap_stats_show(struct seq_file *m, void *data)
+{
+	struct drm_pagemap *dpagemap = m->private;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(drm_pagemap_stat_names); i++) {
+		atomic64_t *v = (void *)&dpagemap->stats +
+				drm_pagemap_stat_names[i].offset;
+
+		seq_printf(m, "%s %lld\n", drm_pagemap_stat_names[i].name,
+			   (long long)atomic64_read(v));
+	}
+	seq_printf(m, "bytes_to_devmem %lld\nbytes_to_ram %lld\n",
+		   (long long)atomic64_read(&dpagemap->stats.pages_to_devmem) *
+		   PAGE_SIZE,
+		   (long long)atomic64_read(&dpagemap->stats.pages_to_ram) *
+		   PAGE_SIZE);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(drm_pagemap_stats);
+
+/* Give a pagemap its debugfs directory; failure only loses the view. */
+void drm_pagemap_debugfs_add(struct drm_pagemap *dpagemap)
+{
+	char name[32];
+
+	if (IS_ERR_OR_NULL(drm_gpusvm_debugfs_dir))
+		return;
+	snprintf(name, sizeof(name), "pagemap-%d",
+		 atomic_inc_return(&drm_gpusvm_debugfs_id));
+	dpagemap->debugfs = debugfs_create_dir(name, drm_gpusvm_debugfs_dir);
+	debugfs_create_file("stats", 0444, dpagemap->debugfs, dpagemap,
+			    &drm_pagemap_stats_fops);
+}
 
 /* Give a gpusvm its debugfs directory; failure only loses the view. */
 void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm)

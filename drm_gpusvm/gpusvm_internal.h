@@ -123,5 +123,6 @@ void drm_pagemap_module_exit(void);
 int drm_gpusvm_debugfs_init(void);
 void drm_gpusvm_debugfs_fini(void);
 void drm_gpusvm_debugfs_add(struct drm_gpusvm *gpusvm);
+void drm_pagemap_debugfs_add(struct drm_pagemap *dpagemap);
 
 #endif /* __DRM_GPUSVM_INTERNAL_H__ */

@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The drm_gpusvm authors
  */
 
+#include <linux/debugfs.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/ioport.h>
@@ -784,6 +785,7 @@ int drm_pagemap_init(struct drm_pagemap *dpagemap, struct device *dev,
 	addr = memremap_pages(&dpagemap->pagemap, dev_to_node(dev));
 	if (IS_ERR(addr))
 		goto err_release_region;
+	drm_pagemap_debugfs_add(dpagemap);
 	return 0;
 
 err_release_region:
@@ -810,6 +812,7 @@ void drm_pagemap_fini(struct drm_pagemap *dpagemap)
 	wait_for_completion(&dpagemap->released);
 	WARN_ON(!list_empty(&dpagemap->devmem_list));
 
+	debugfs_remove_recursive(dpagemap->debugfs);
 	memunmap_pages(&dpagemap->pagemap);
 	release_mem_region(dpagemap->res->start, resource_size(dpagemap->res));
 }

@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+struct dentry;
 struct device;
 struct dma_fence;
 struct drm_pagemap;
@@ -131,6 +132,8 @@ struct drm_pagemap {
 	struct list_head devmem_list;
 	/** @stats: Counters, see &struct drm_pagemap_stats */
 	struct drm_pagemap_stats stats;
+	/** @debugfs: This pagemap's debugfs directory, or NULL */
+	struct dentry *debugfs;
 };
 
 /**
