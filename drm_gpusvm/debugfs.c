@@ -31,12 +31,15 @@
 static struct dentry *drm_gpusvm_debugfs_dir;
 static atomic_t drm_gpusvm_debugfs_id = ATOMIC_INIT(0);
 
-#define STAT(name__) { #name__, offsetof(struct drm_gpusvm_stats, name__) }
-
-static const struct {
+/* A counter's name and its offset in a stats structure. */
+struct drm_gpusvm_stat_name {
 	const char *name;
 	size_t offset;
-} drm_gpusvm_stat_names[] = {
+};
+
+#define STAT(name__) { #name__, offsetof(struct drm_gpusvm_stats, name__) }
+
+static const struct drm_gpusvm_stat_name drm_gpusvm_stat_names[] = {
 	STAT(faults), STAT(ranges_created), STAT(pages_mapped),
 	STAT(get_pages), STAT(retries), STAT(invalidations),
 	STAT(invalidations_gpu), STAT(nonblock_ok), STAT(nonblock_refused),
@@ -44,6 +47,29 @@ static const struct {
 	STAT(notifiers), STAT(migrations_to_devmem), STAT(migrate_fallbacks),
 	STAT(migrate_backoffs), STAT(thrash_events),
 };
+
+#define PSTAT(name__) { #name__, offsetof(struct drm_pagemap_stats, name__) }
+
+static const struct drm_gpusvm_stat_name drm_pagemap_stat_names[] = {
+	PSTAT(migrations_to_devmem), PSTAT(migrations_to_ram),
+	PSTAT(pages_to_devmem), PSTAT(pages_to_ram), PSTAT(fallbacks),
+	PSTAT(copy_failures), PSTAT(evictions), PSTAT(cpu_faults),
+};
+
+/* Print one "name value" line per atomic64_t counter of @stats. */
+static void drm_gpusvm_show_counters(struct seq_file *m, const void *stats,
+				     const struct drm_gpusvm_stat_name *names,
+				     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const atomic64_t *v = stats + names[i].offset;
+
+		seq_printf(m, "%s %lld\n", names[i].name,
+			   (long long)atomic64_read(v));
+	}
+}
 
 /* Count the live notifiers and ranges under &drm_gpusvm.lock. */
 static void drm_gpusvm_count_objects(struct drm_gpusvm *gpusvm,
@@ -68,44 +94,21 @@ static int drm_gpusvm_stats_show(struct seq_file *m, void *data)
 {
 	struct drm_gpusvm *gpusvm = m->private;
 	unsigned long notifiers, ranges;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(drm_gpusvm_stat_names); i++) {
-		atomic64_t *v = (void *)&gpusvm->stats +
-				drm_gpusvm_stat_names[i].offset;
-
-		seq_printf(m, "%s %lld\n", drm_gpusvm_stat_names[i].name,
-			   (long long)atomic64_read(v));
-	}
+	drm_gpusvm_show_counters(m, &gpusvm->stats, drm_gpusvm_stat_names,
+				 ARRAY_SIZE(drm_gpusvm_stat_names));
 	drm_gpusvm_count_objects(gpusvm, &notifiers, &ranges);
 	seq_printf(m, "live_notifiers %lu\nlive_ranges %lu\n", notifiers, ranges);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(drm_gpusvm_stats);
 
-#define PSTAT(name__) { #name__, offsetof(struct drm_pagemap_stats, name__) }
-
-static const struct {
-	const char *name;
-	size_t offset;
-} drm_pagemap_stat_names[] = {
-	PSTAT(migrations_to_devmem), PSTAT(migrations_to_ram),
-	PSTAT(pages_to_devmem), PSTAT(pages_to_ram), PSTAT(fallbacks),
-	PSTAT(copy_failures), PSTAT(evictions), PSTAT(cpu_faults),
-};
-
 static int drm_pagemap_stats_show(struct seq_file *m, void *data)
 {
 	struct drm_pagemap *dpagemap = m->private;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(drm_pagemap_stat_names); i++) {
-		atomic64_t *v = (void *)&dpagemap->stats +
-				drm_pagemap_stat_names[i].offset;
-
-		seq_printf(m, "%s %lld\n", drm_pagemap_stat_names[i].name,
-			   (long long)atomic64_read(v));
-	}
+	drm_gpusvm_show_counters(m, &dpagemap->stats, drm_pagemap_stat_names,
+				 ARRAY_SIZE(drm_pagemap_stat_names));
 	seq_printf(m, "bytes_to_devmem %lld\nbytes_to_ram %lld\n",
 		   (long long)atomic64_read(&dpagemap->stats.pages_to_devmem) *
 		   PAGE_SIZE,
