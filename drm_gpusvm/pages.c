@@ -81,7 +81,7 @@
  *	}
  *	drm_gpusvm_for_each_dma(dma, va, &range->pages,
  *				drm_gpusvm_range_start(range))
- *		if (dma->addr)
+ *		if (dma->present)
  *			driver_write_pte(vm, va, dma->addr, dma->order,
  *					 dma->writable);
  *	drm_gpusvm_notifier_unlock(svm);
@@ -133,7 +133,7 @@ static void drm_gpusvm_dma_unmap(struct device *dev,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (dma[i].addr && !dma[i].devmem)
+		if (dma[i].present && !dma[i].devmem)
 			dma_unmap_page(dev, dma[i].addr,
 				       PAGE_SIZE << dma[i].order, dma[i].dir);
 }
@@ -153,10 +153,11 @@ static int drm_gpusvm_devmem_addr(struct page *page,
 	dpagemap = drm_pagemap_page_to_dpagemap(page);
 	dma->addr = dpagemap->ops->device_addr(dpagemap, page);
 	dma->devmem = 1;
+	dma->present = 1;
 	return 0;
 }
 
-/* Map one chunk; holes (not present, prefetch only) get address 0. */
+/* Map one chunk; holes (not present, prefetch only) stay not present. */
 static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 				    unsigned int order,
 				    struct drm_gpusvm_dma *dma)
@@ -182,6 +183,7 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 		dma->addr = 0;
 		return -EFAULT;
 	}
+	dma->present = 1;
 	return 0;
 }
 
@@ -207,7 +209,7 @@ static int drm_gpusvm_dma_map_locked(struct drm_gpusvm *gpusvm,
 					       &dma[n]);
 		if (err)
 			goto err_unmap;
-		if (dma[n].addr)
+		if (dma[n].present)
 			*mapped += 1UL << order;
 		i += 1UL << order;
 	}
@@ -313,7 +315,7 @@ static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
 	down_read(&gpusvm->notifier_lock);
 	ok = pages->flags.valid;
 	for (i = 0; ok && i < pages->num_dma; i++)
-		ok = pages->dma[i].addr &&
+		ok = pages->dma[i].present &&
 		     (ctx->read_only || pages->dma[i].writable) &&
 		     (!ctx->exclusive || pages->dma[i].exclusive ||
 		      pages->dma[i].devmem);
@@ -453,7 +455,7 @@ out_release:
  *
  * Retries on invalidation races until the pages are current, for at most
  * HMM_RANGE_DEFAULT_TIMEOUT. Pages that are not faulted and not present are
- * holes (&drm_gpusvm_dma.addr 0). On success the pages are valid until the
+ * holes (&drm_gpusvm_dma.present clear). On success the pages stay valid until the
  * next invalidation; the driver binds them under drm_gpusvm_notifier_lock()
  * after checking drm_gpusvm_range_pages_valid().
  *

@@ -223,7 +223,8 @@ struct drm_gpusvm_notifier {
 
 /**
  * struct drm_gpusvm_dma - One DMA-mapped, naturally aligned chunk of pages
- * @addr: DMA address of the chunk, or 0 for a hole not faulted in
+ * @addr: DMA address of the chunk (a device address with @devmem);
+ *	meaningful only with @present, since 0 can be a valid device address
  * @order: Chunk size is PAGE_SIZE << @order; VA and DMA address aligned
  * @writable: The CPU mapping allows writes; the GPU may map it writable
  * @dir: DMA direction of the mapping, DMA_NONE for device memory
@@ -232,6 +233,7 @@ struct drm_gpusvm_notifier {
  *	of a peer sharing its owner token
  * @exclusive: The CPU cannot access the page until it revokes the device's
  *	exclusive access (which invalidates): device atomics are safe on it
+ * @present: The chunk is mapped; clear for a hole that was not faulted in
  *
  * One entry per chunk rather than per page keeps a 2 MiB THP at 16 bytes.
  */
@@ -242,6 +244,7 @@ struct drm_gpusvm_dma {
 	u8 dir;
 	u8 devmem;
 	u8 exclusive;
+	u8 present;
 };
 
 /**
