@@ -427,7 +427,7 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 		return -EFAULT;
 	ret = drm_pagemap_migrate_alloc(&m, devmem->npages);
 	if (ret)
-		goto out_mmput;
+		goto out_count;
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, start);
@@ -438,6 +438,7 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 	mmap_read_unlock(mm);
 
 	drm_pagemap_migrate_free(&m);
+out_count:
 	if (ret > 0) {
 		WRITE_ONCE(devmem->migrated_at, jiffies ?: 1);
 		atomic64_inc(&dpagemap->stats.migrations_to_devmem);
@@ -445,7 +446,6 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 	} else {
 		atomic64_inc(&dpagemap->stats.fallbacks);
 	}
-out_mmput:
 	mmput(mm);
 	return ret;
 }
