@@ -1509,6 +1509,41 @@ static void drm_pagemap_test_exit(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, debug_locks);
 }
 
+/*
+ * A range one thread is migrating is not fought over: a second migrator
+ * backs off with -EBUSY instead of taking pages back and forth (R15), and
+ * can go once the first is done.
+ */
+static void drm_pagemap_test_migrate_backoff(struct kunit *test)
+{
+	struct drm_pagemap_test *priv = test->priv;
+	unsigned long start = priv->start, end = priv->end;
+	struct drm_pagemap_devmem *devmem;
+	struct drm_gpusvm_range *range;
+
+	drm_pagemap_test_fill(test, start, end);
+	range = drm_pagemap_test_map(test, start);
+	devmem = drm_pagemap_test_devmem(test, DRM_PAGEMAP_TEST_SPAN_PAGES);
+
+	/* As if another thread held the range's migration bit */
+	set_bit(0, &range->migrating);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_migrate_to_devmem(&priv->svm,
+								 range, devmem),
+			-EBUSY);
+	clear_bit(0, &range->migrating);
+	KUNIT_EXPECT_EQ(test,
+			drm_pagemap_test_stat(&priv->svm.stats.migrate_backoffs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->copied_to_devmem), 0);
+
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_migrate_to_devmem(&priv->svm,
+								 range, devmem),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test,
+			drm_pagemap_test_stat(&priv->svm.stats.migrations_to_devmem),
+			1);
+	KUNIT_EXPECT_FALSE(test, test_bit(0, &range->migrating));
+}
+
 static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_round_trip),
 	KUNIT_CASE(drm_pagemap_test_get_pages_devmem),
@@ -1524,8 +1559,8 @@ static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_clear_fails),
 	KUNIT_CASE_SLOW(drm_pagemap_test_alloc_failure_to_devmem),
 	KUNIT_CASE_SLOW(drm_pagemap_test_alloc_failure_to_ram),
-	/* Last: it exposes a core bug */
 	KUNIT_CASE(drm_pagemap_test_devmem_at_zero_stays_current),
+	KUNIT_CASE(drm_pagemap_test_migrate_backoff),
 	{}
 };
 
