@@ -265,6 +265,35 @@ void drm_gpusvm_pages_free(struct drm_gpusvm_range *range)
 }
 
 /*
+ * hmm_range_fault() reports device pages of its dev_private_owner as they
+ * are and never faults them, even for a write request: after fork() made
+ * one read-only (COW), the write would never be granted and the driver
+ * would retry for ever. Any page of the write-faulted span that came back
+ * valid but not writable is such a page (a system page would have been
+ * faulted writable). Fault the span again as a stranger: core mm then
+ * moves those pages to RAM (migrate_to_ram) and breaks the COW there, and
+ * the caller retries with a fresh sequence number.
+ */
+static int drm_gpusvm_devmem_cow(struct hmm_range *fault, unsigned long req)
+{
+	unsigned long i, npages = (fault->end - fault->start) >> PAGE_SHIFT;
+	int err;
+
+	if (!(req & HMM_PFN_REQ_WRITE))
+		return 0;
+	for (i = 0; i < npages; i++)
+		if ((fault->hmm_pfns[i] & (HMM_PFN_VALID | HMM_PFN_WRITE)) ==
+		    HMM_PFN_VALID)
+			break;
+	if (i == npages)
+		return 0;
+
+	fault->dev_private_owner = NULL;
+	err = hmm_range_fault(fault);
+	return err ?: -EBUSY;
+}
+
+/*
  * Fault in what must be present, then snapshot the whole range without
  * faulting (R16). hmm_range_fault() cannot do both in one call: for a hole
  * (no page table yet) it faults every page of the walk step as soon as one
@@ -280,19 +309,25 @@ static int drm_gpusvm_hmm_fault(struct hmm_range *hmm_range,
 	int err;
 
 	hmm_range->pfn_flags_mask = 0;
-	hmm_range->default_flags = ctx->prefetch || ctx->fault_end ? 0 : req;
-	if (ctx->prefetch || !ctx->fault_end)
+	hmm_range->default_flags = 0;
+	if (ctx->prefetch)
 		return hmm_range_fault(hmm_range);
 
-	fault.start = max(hmm_range->start, ctx->fault_start & PAGE_MASK);
-	fault.end = min(hmm_range->end, PAGE_ALIGN(ctx->fault_end));
-	if (fault.start >= fault.end)
-		return -EINVAL;
-	fault.hmm_pfns += (fault.start - hmm_range->start) >> PAGE_SHIFT;
+	if (ctx->fault_end) {
+		fault.start = max(hmm_range->start, ctx->fault_start & PAGE_MASK);
+		fault.end = min(hmm_range->end, PAGE_ALIGN(ctx->fault_end));
+		if (fault.start >= fault.end)
+			return -EINVAL;
+		fault.hmm_pfns += (fault.start - hmm_range->start) >> PAGE_SHIFT;
+	}
 	fault.pfn_flags_mask = 0;
 	fault.default_flags = req;
 	err = hmm_range_fault(&fault);
-	return err ?: hmm_range_fault(hmm_range);
+	if (!err)
+		err = drm_gpusvm_devmem_cow(&fault, req);
+	if (err || !ctx->fault_end)
+		return err;
+	return hmm_range_fault(hmm_range);
 }
 
 /* Are the pages valid and still current for this request? */
