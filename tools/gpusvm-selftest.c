@@ -4,7 +4,8 @@
  *
  * gpusvm-selftest: drives /dev/drm_gpusvm_selftest (kunit/selftest) through
  * the CPU-side events a kernel thread cannot cause: munmap, mremap, fork
- * with COW, mprotect, madvise(MADV_DONTNEED), THP and prefetch. The device
+ * with COW, mprotect, madvise(MADV_DONTNEED), THP and prefetch, also on
+ * memory migrated to the device's fake VRAM (CPU faults, ping-pong). The device
  * reaches memory only through page tables built with drm_gpusvm, so every
  * test checks the bytes it reads, not only return codes. Prints TAP 13 and
  * exits 1 if any test failed.
@@ -84,6 +85,15 @@ static int dev_prefetch(int fd, const void *addr, size_t size, uint64_t flags)
 static int dev_stats(int fd, struct drm_gpusvm_selftest_stats *s)
 {
 	return ioctl(fd, DRM_GPUSVM_SELFTEST_STATS, s) ? -errno : 0;
+}
+
+static int dev_migrate(int fd, const void *addr, size_t size, uint64_t flags)
+{
+	struct drm_gpusvm_selftest_migrate m = {
+		.addr = (uintptr_t)addr, .size = size, .flags = flags,
+	};
+
+	return ioctl(fd, DRM_GPUSVM_SELFTEST_MIGRATE, &m) ? -errno : 0;
 }
 
 /* A position- and seed-dependent byte pattern, never all zero. */
@@ -792,6 +802,383 @@ out:
 	return ret;
 }
 
+/*
+ * @size bytes of anonymous RW memory aligned to @align (a power of two, at
+ * least a page), between PROT_NONE guards: one range of the core's 64 KiB
+ * window when @size is 64 KiB. Freed with unmap_aligned(@res, @res_size).
+ */
+static void *map_aligned(size_t size, size_t align, void **res,
+			 size_t *res_size)
+{
+	size_t total = size + align + 2 * page_size;
+	char *r = mmap(NULL, total, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p;
+
+	*res = NULL;
+	if (r == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)r + page_size + align - 1) & ~(align - 1));
+	if (mprotect(p, size, PROT_READ | PROT_WRITE)) {
+		munmap(r, total);
+		return NULL;
+	}
+	*res = r;
+	*res_size = total;
+	return p;
+}
+
+static void unmap_aligned(void *res, size_t res_size)
+{
+	if (res)
+		munmap(res, res_size);
+}
+
+#define SZ_64K		(64UL << 10)
+
+/* The core's thrash_threshold module parameter, 3 by default. */
+static unsigned long core_thrash_threshold(void)
+{
+	FILE *f = fopen("/sys/module/drm_gpusvm/parameters/thrash_threshold",
+			"r");
+	unsigned long t = 3;
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 3;
+		fclose(f);
+	}
+	return t;
+}
+
+static void print_stats(const char *what, const struct drm_gpusvm_selftest_stats *s)
+{
+	printf("# %s: migrated %llu refused %llu thrash %llu to_ram %llu cpu_faults %llu devmem_ptes %llu valid_ptes %llu\n",
+	       what, (unsigned long long)s->pages_migrated,
+	       (unsigned long long)s->migrate_refused,
+	       (unsigned long long)s->thrash_events,
+	       (unsigned long long)s->pages_to_ram,
+	       (unsigned long long)s->cpu_faults,
+	       (unsigned long long)s->devmem_ptes,
+	       (unsigned long long)s->valid_ptes);
+}
+
+/*
+ * CPU data to VRAM and back: the device reads it through VRAM PTEs, writes
+ * there, and a CPU read fault brings the device's bytes home.
+ */
+static int test_migrate_roundtrip(void)
+{
+	size_t n = 16, size = n * page_size, half = size / 2, res_size = 0;
+	struct drm_gpusvm_selftest_stats s0, s1, s2, s3;
+	unsigned char *out = malloc(size), *src = malloc(size), *p;
+	int fd = dev_open(), ret = FAIL;
+	void *res;
+
+	p = map_aligned(size, SZ_64K, &res, &res_size);
+	CHECK(fd >= 0 && p && out && src);
+	fill(p, size, 20);
+	CHECK(dev_stats(fd, &s0) == 0);
+	CHECK(dev_migrate(fd, p, size, 0) == 0);
+	CHECK(dev_stats(fd, &s1) == 0);
+	print_stats("migrated", &s1);
+	CHECK(s1.pages_migrated - s0.pages_migrated == n);
+	CHECK(s1.migrate_refused == 0);
+
+	/* The device reads the pattern from VRAM, through VRAM PTEs. */
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 20));
+	CHECK(dev_stats(fd, &s2) == 0);
+	print_stats("device read", &s2);
+	CHECK(s2.devmem_ptes == n);
+	CHECK(s2.cpu_faults == s1.cpu_faults);
+
+	/* A device write lands in VRAM; the CPU must see it after its fault. */
+	fill(src, half, 21);
+	CHECK(dev_write(fd, p + half, half, src) == 0);
+	CHECK(dev_stats(fd, &s2) == 0);
+	CHECK(s2.devmem_ptes == n && s2.cpu_faults == s1.cpu_faults);
+
+	CHECK(check_pattern(p, half, 0, 20));
+	CHECK(check_pattern(p + half, half, 0, 21));
+	CHECK(dev_stats(fd, &s3) == 0);
+	print_stats("cpu read", &s3);
+	CHECK(s3.cpu_faults > s2.cpu_faults);
+	CHECK(s3.pages_to_ram - s2.pages_to_ram >= n);
+	CHECK(s3.devmem_ptes == 0);
+
+	/* Back in system memory: the device agrees with the CPU. */
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, half, 0, 20));
+	CHECK(check_pattern(out + half, half, 0, 21));
+	CHECK(dev_stats(fd, &s3) == 0);
+	CHECK(s3.devmem_ptes == 0 && s3.valid_ptes == n);
+	ret = PASS;
+out:
+	unmap_aligned(res, res_size);
+	free(out);
+	free(src);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Fork while the data is in VRAM: the child's CPU read faults it home and
+ * its write COWs its own copy; the parent keeps the original, on the CPU
+ * and on the device.
+ */
+static int test_migrate_fork_cow(void)
+{
+	size_t n = 16, size = n * page_size, res_size = 0;
+	struct drm_gpusvm_selftest_stats s0, s1;
+	unsigned char *out = malloc(size), *p;
+	int fd = dev_open(), ret = FAIL;
+	void *res;
+	pid_t pid;
+
+	p = map_aligned(size, SZ_64K, &res, &res_size);
+	CHECK(fd >= 0 && p && out);
+	fill(p, size, 22);
+	CHECK(dev_migrate(fd, p, size, 0) == 0);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 22));
+	CHECK(dev_stats(fd, &s0) == 0);
+	CHECK(s0.pages_migrated == n && s0.devmem_ptes == n);
+
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(fork_child(fd, p, size, 22, 23, -1));
+	CHECK(wait_child(pid) == 0);
+	CHECK(dev_stats(fd, &s1) == 0);
+	print_stats("after child", &s1);
+	CHECK(s1.cpu_faults > s0.cpu_faults);
+	CHECK(s1.device_invalidations > s0.device_invalidations);
+
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 22));
+	CHECK(check_pattern(p, size, 0, 22));
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 22));
+	ret = PASS;
+out:
+	unmap_aligned(res, res_size);
+	free(out);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Fork leaves the parent's VRAM entries read-only (COW) while the child
+ * still shares them. A device write in the parent must still succeed (by
+ * taking the data home, as a CPU write would), with the child keeping the
+ * pre-fork bytes.
+ */
+static int test_migrate_fork_write(void)
+{
+	size_t n = 16, size = n * page_size, res_size = 0;
+	unsigned char *out = malloc(size), *src = malloc(size), *p;
+	int fd = dev_open(), ret = FAIL, go[2] = { -1, -1 }, err;
+	pid_t pid = -1;
+	void *res;
+
+	p = map_aligned(size, SZ_64K, &res, &res_size);
+	CHECK(fd >= 0 && p && out && src && pipe(go) == 0);
+	fill(p, size, 27);
+	fill(src, size, 28);
+	CHECK(dev_migrate(fd, p, size, 0) == 0);
+
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		_exit(fork_child(fd, p, size, 27, 29, go[0]));
+	}
+	err = dev_write(fd, p, size, src);
+	printf("# device write after fork: %d\n", err);
+	CHECK(err == 0);
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 28));
+	CHECK(write(go[1], "g", 1) == 1);
+	CHECK(wait_child(pid) == 0);
+	pid = -1;
+	CHECK(check_pattern(p, size, 0, 28));
+	ret = PASS;
+out:
+	if (pid > 0) {
+		close(go[1]);
+		go[1] = -1;
+		wait_child(pid);
+	}
+	if (go[0] >= 0)
+		close(go[0]);
+	if (go[1] >= 0)
+		close(go[1]);
+	unmap_aligned(res, res_size);
+	free(out);
+	free(src);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* mremap moves the VRAM entries: the data follows to the new address. */
+static int test_migrate_mremap(void)
+{
+	size_t n = 16, size = n * page_size, res_size = 0, tres_size = 0;
+	struct drm_gpusvm_selftest_stats s0, s1;
+	unsigned char *out = malloc(size), *p, *target;
+	int fd = dev_open(), ret = FAIL;
+	void *res, *tres;
+
+	p = map_aligned(size, SZ_64K, &res, &res_size);
+	target = map_aligned(size, SZ_64K, &tres, &tres_size);
+	CHECK(fd >= 0 && p && target && out);
+	fill(p, size, 24);
+	CHECK(dev_migrate(fd, p, size, 0) == 0);
+	CHECK(dev_stats(fd, &s0) == 0);
+	CHECK(s0.pages_migrated == n);
+
+	CHECK(mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, target) ==
+	      target);
+
+	/* Device first, while the data is still in VRAM, then the CPU. */
+	memset(out, 0, size);
+	CHECK(dev_read(fd, target, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 24));
+	CHECK(dev_stats(fd, &s1) == 0);
+	print_stats("device read at target", &s1);
+	CHECK(s1.devmem_ptes == n);
+	CHECK(s1.cpu_faults == s0.cpu_faults);
+	CHECK(check_pattern(target, size, 0, 24));
+	memset(out, 0, size);
+	CHECK(dev_read(fd, target, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 24));
+
+	CHECK(dev_read(fd, p, page_size, out) == -EFAULT);
+	CHECK(dev_read(fd, p + size - 1, 1, out) == -EFAULT);
+	ret = PASS;
+out:
+	unmap_aligned(res, res_size);
+	unmap_aligned(tres, tres_size);
+	free(out);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Ping-pong: migrate, then the CPU takes every page back, quickly. After
+ * thrash_threshold bounces the core keeps the range in system memory.
+ */
+static int test_migrate_thrash(void)
+{
+	size_t n = 16, size = n * page_size, res_size = 0, i;
+	unsigned long t = core_thrash_threshold(), round, refused_at = 0;
+	struct drm_gpusvm_selftest_stats s0, s, prev;
+	unsigned char *out = malloc(size), *p;
+	int fd = dev_open(), ret = FAIL;
+	void *res;
+
+	p = map_aligned(size, SZ_64K, &res, &res_size);
+	CHECK(fd >= 0 && p && out);
+	fill(p, size, 25);
+	CHECK(dev_stats(fd, &s0) == 0);
+	prev = s0;
+	for (round = 1; round <= t + 2 && !refused_at; round++) {
+		CHECK(dev_migrate(fd, p, size, 0) == 0);
+		CHECK(dev_stats(fd, &s) == 0);
+		if (s.migrate_refused > prev.migrate_refused) {
+			refused_at = round;
+			CHECK(s.pages_migrated == prev.pages_migrated);
+			break;
+		}
+		CHECK(s.pages_migrated - prev.pages_migrated == n);
+		/* Touch every page on the CPU: each comes home. */
+		for (i = 0; i < n; i++)
+			CHECK(check_pattern(p + i * page_size, page_size,
+					    i * page_size, 25));
+		CHECK(dev_stats(fd, &prev) == 0);
+		CHECK(prev.cpu_faults > s.cpu_faults);
+	}
+	print_stats("thrash", &s);
+	printf("# threshold %lu, refused at round %lu\n", t, refused_at);
+	CHECK(refused_at && refused_at <= t + 2);
+	CHECK(s.thrash_events >= 1);
+	CHECK(s.pages_migrated - s0.pages_migrated == (refused_at - 1) * n);
+
+	/* Still refused, and the data is right on both sides, in RAM. */
+	CHECK(dev_migrate(fd, p, size, 0) == 0);
+	CHECK(dev_stats(fd, &prev) == 0);
+	CHECK(prev.migrate_refused > s.migrate_refused);
+	CHECK(prev.pages_migrated == s.pages_migrated);
+	memset(out, 0, size);
+	CHECK(dev_read(fd, p, size, out) == 0);
+	CHECK(check_pattern(out, size, 0, 25));
+	CHECK(dev_stats(fd, &s) == 0);
+	CHECK(s.devmem_ptes == 0 && s.valid_ptes == n);
+	CHECK(s.cpu_faults == prev.cpu_faults);
+	CHECK(check_pattern(p, size, 0, 25));
+	ret = PASS;
+out:
+	unmap_aligned(res, res_size);
+	free(out);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int test_migrate_bad_input(void)
+{
+	size_t size = 4 * page_size;
+	unsigned char *p = map_region(size), *gone = map_region(size);
+	struct drm_gpusvm_selftest_stats s;
+	int fd = dev_open(), ret = FAIL;
+
+	/* A span that was mapped once and is not any more. */
+	unmap_region(gone, size);
+	CHECK(fd >= 0 && p && gone);
+	fill(p, size, 26);
+
+	CHECK(dev_migrate(fd, p, size, 1) == -EINVAL);
+	CHECK(dev_migrate(fd, p, size, 1ULL << 63) == -EINVAL);
+	CHECK(dev_migrate(fd, p, 0, 0) == -EINVAL);
+	CHECK(dev_migrate(fd, p + 1, page_size, 0) == -EINVAL);
+	CHECK(dev_migrate(fd, p, page_size + 1, 0) == -EINVAL);
+	CHECK(dev_migrate(fd, p, SIZE_MAX & ~(page_size - 1), 0) == -EINVAL);
+	CHECK(dev_migrate(fd, (void *)(UINTPTR_MAX & ~(page_size - 1)),
+			  page_size, 0) == -EINVAL);
+	CHECK(ioctl(fd, DRM_GPUSVM_SELFTEST_MIGRATE, NULL) == -1 &&
+	      errno == EFAULT);
+	CHECK(ioctl(fd, DRM_GPUSVM_SELFTEST_MIGRATE, (void *)-page_size) == -1 &&
+	      errno == EFAULT);
+
+	/* Nothing reached the device. */
+	CHECK(dev_stats(fd, &s) == 0);
+	CHECK(s.faults == 0 && s.pages_migrated == 0 && s.migrate_refused == 0);
+
+	/* Unmapped memory cannot be migrated. */
+	CHECK(dev_migrate(fd, gone, size, 0) == -EFAULT);
+	CHECK(dev_stats(fd, &s) == 0);
+	CHECK(s.pages_migrated == 0);
+	CHECK(check_pattern(p, size, 0, 26));
+	ret = PASS;
+out:
+	unmap_region(p, size);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -808,6 +1195,12 @@ static const struct {
 	{ "prefetch_partial", test_prefetch_partial },
 	{ "bad_input", test_bad_input },
 	{ "race_unmap_fault", test_race_unmap_fault },
+	{ "migrate_roundtrip", test_migrate_roundtrip },
+	{ "migrate_fork_cow", test_migrate_fork_cow },
+	{ "migrate_fork_write", test_migrate_fork_write },
+	{ "migrate_mremap", test_migrate_mremap },
+	{ "migrate_thrash", test_migrate_thrash },
+	{ "migrate_bad_input", test_migrate_bad_input },
 };
 
 /* Kernel taint flags a splat sets: BAD_PAGE (KASAN), DIE, WARN. */

@@ -14,10 +14,13 @@
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
 #include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 
 #include "drm_gpusvm_selftest_uapi.h"
 
@@ -37,6 +40,14 @@
  * The "device" is a platform device without an IOMMU, so its DMA addresses
  * are direct-mapped physical addresses and the CPU reaches them through
  * phys_to_virt(dma_to_phys()).
+ *
+ * It also has 32 MiB of fake VRAM, exposed as DEVICE_PRIVATE pages with a
+ * &struct drm_pagemap. Device-private struct pages have no kernel mapping,
+ * so each device page is backed by one ordinary kernel page that holds its
+ * data; the "copy engine" is memcpy() between that page and the system
+ * page. The MIGRATE ioctl moves ranges into the VRAM, CPU faults bring them
+ * back through the core's migrate_to_ram. A device PTE of VRAM holds the
+ * VRAM offset with %SVMTEST_VRAM_TAG set, never a DMA address.
  */
 
 /**
@@ -50,15 +61,25 @@
  * &svmtest_file.lock) by binds, in write mode by the invalidate op.
  * copy_{from,to}_user() runs with neither lock held, through a bounce page,
  * since a fault under the notifier lock could recurse into reclaim.
+ *
+ * The VRAM allocator's bitmap is guarded by a spinlock of its own, taken by
+ * the populate op (under the migration, mmap_lock held) and by the release
+ * op (from the core's work item); nothing else is taken inside it.
  */
 
 #define SVMTEST_NAME		"drm_gpusvm_selftest"
 /* A PTE is the DMA address of a 4 KiB page (page aligned) plus flags. */
 #define SVMTEST_PTE_VALID	BIT_ULL(0)
 #define SVMTEST_PTE_WRITE	BIT_ULL(1)
+/* The PTE maps device memory: its address is a VRAM offset, tag set. */
+#define SVMTEST_PTE_DEVMEM	BIT_ULL(2)
 #define SVMTEST_PTE_ADDR_MASK	PAGE_MASK
 /* Fault-bind-access loops; one round needs two, invalidation races more. */
 #define SVMTEST_MAX_TRIES	32
+/* Fake VRAM; a VRAM "address" is its offset with this tag bit set. */
+#define SVMTEST_VRAM_SIZE	SZ_32M
+#define SVMTEST_VRAM_PAGES	(SVMTEST_VRAM_SIZE >> PAGE_SHIFT)
+#define SVMTEST_VRAM_TAG	BIT_ULL(60)
 
 /**
  * struct svmtest_range - A range with its simulated GPU page table
@@ -89,9 +110,160 @@ struct svmtest_file {
 	u64 valid_ptes;
 	/** @last_bind_order: Largest DMA chunk order of the last bind; @lock */
 	unsigned int last_bind_order;
+	/** @devmem_ptes: Valid PTEs of VRAM pages; as @valid_ptes */
+	u64 devmem_ptes;
+	/** @pages_migrated: Pages MIGRATE moved to VRAM; @lock */
+	u64 pages_migrated;
+	/** @migrate_refused: Ranges the policy kept in system memory; @lock */
+	u64 migrate_refused;
+};
+
+/**
+ * struct svmtest_vram - One allocation of fake VRAM
+ * @base: The core's allocation
+ * @first: Index of its first VRAM page
+ * @npages: VRAM pages it holds, 0 until the populate op ran
+ */
+struct svmtest_vram {
+	struct drm_pagemap_devmem base;
+	unsigned long first;
+	unsigned long npages;
 };
 
 static struct platform_device *svmtest_pdev;
+
+/* The fake VRAM, see DOC: Overview; the bitmap under svmtest_vram_lock. */
+static struct drm_pagemap svmtest_dpagemap;
+static struct page **svmtest_vram_backing;
+static unsigned long *svmtest_vram_bitmap;
+static DEFINE_SPINLOCK(svmtest_vram_lock);
+/* Owner token of the VRAM pages: only this device reaches them. */
+static int svmtest_owner;
+
+static unsigned long svmtest_vram_base_pfn(void)
+{
+	return svmtest_dpagemap.pagemap.range.start >> PAGE_SHIFT;
+}
+
+static struct svmtest_vram *to_svmtest_vram(struct drm_pagemap_devmem *devmem)
+{
+	return container_of(devmem, struct svmtest_vram, base);
+}
+
+/* The backing page of a VRAM page, or NULL for a foreign page. */
+static struct page *svmtest_vram_backing_page(struct page *page)
+{
+	unsigned long idx = page_to_pfn(page) - svmtest_vram_base_pfn();
+
+	if (WARN_ON_ONCE(idx >= SVMTEST_VRAM_PAGES))
+		return NULL;
+	return svmtest_vram_backing[idx];
+}
+
+/* Kernel address of the VRAM page at device address @addr, or NULL. */
+static void *svmtest_vram_vaddr(u64 addr)
+{
+	u64 idx = (addr & ~SVMTEST_VRAM_TAG) >> PAGE_SHIFT;
+
+	if (!(addr & SVMTEST_VRAM_TAG) || idx >= SVMTEST_VRAM_PAGES)
+		return NULL;
+	return page_address(svmtest_vram_backing[idx]);
+}
+
+/* Hand out contiguous, cleared VRAM pages (R13). */
+static int svmtest_populate_devmem(struct drm_pagemap_devmem *devmem,
+				   unsigned long npages, unsigned long *pfns)
+{
+	struct svmtest_vram *v = to_svmtest_vram(devmem);
+	unsigned long first, i;
+
+	if (WARN_ON_ONCE(v->npages) || npages > SVMTEST_VRAM_PAGES)
+		return -EINVAL;
+	spin_lock(&svmtest_vram_lock);
+	first = bitmap_find_next_zero_area(svmtest_vram_bitmap,
+					   SVMTEST_VRAM_PAGES, 0, npages, 0);
+	if (first + npages <= SVMTEST_VRAM_PAGES)
+		bitmap_set(svmtest_vram_bitmap, first, npages);
+	spin_unlock(&svmtest_vram_lock);
+	if (first + npages > SVMTEST_VRAM_PAGES)
+		return -ENOMEM;
+
+	v->first = first;
+	v->npages = npages;
+	for (i = 0; i < npages; i++) {
+		clear_page(page_address(svmtest_vram_backing[first + i]));
+		pfns[i] = svmtest_vram_base_pfn() + first + i;
+	}
+	return 0;
+}
+
+/* The copy engine: memcpy() between system pages and backing pages. */
+static struct dma_fence *svmtest_copy(struct drm_pagemap *dpagemap,
+				      struct page **pages, dma_addr_t *dma,
+				      unsigned long npages, bool to_ram)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++) {
+		struct page *backing;
+		void *sys;
+
+		if (!dma[i] || !pages[i])
+			continue;
+		backing = svmtest_vram_backing_page(pages[i]);
+		if (!backing)
+			return ERR_PTR(-EIO);
+		sys = phys_to_virt(dma_to_phys(dpagemap->dev, dma[i]));
+		if (to_ram)
+			memcpy(sys, page_address(backing), PAGE_SIZE);
+		else
+			memcpy(page_address(backing), sys, PAGE_SIZE);
+	}
+	return NULL;
+}
+
+static struct dma_fence *svmtest_copy_to_devmem(struct drm_pagemap *dpagemap,
+						struct page **pages,
+						dma_addr_t *dma,
+						unsigned long npages)
+{
+	return svmtest_copy(dpagemap, pages, dma, npages, false);
+}
+
+static struct dma_fence *svmtest_copy_to_ram(struct drm_pagemap *dpagemap,
+					     struct page **pages,
+					     dma_addr_t *dma,
+					     unsigned long npages)
+{
+	return svmtest_copy(dpagemap, pages, dma, npages, true);
+}
+
+/* A tagged VRAM offset: never 0 (a hole) nor a plausible DMA address. */
+static u64 svmtest_device_addr(struct drm_pagemap *dpagemap, struct page *page)
+{
+	return SVMTEST_VRAM_TAG |
+	       (u64)(page_to_pfn(page) - svmtest_vram_base_pfn()) << PAGE_SHIFT;
+}
+
+static void svmtest_devmem_release(struct drm_pagemap_devmem *devmem)
+{
+	struct svmtest_vram *v = to_svmtest_vram(devmem);
+
+	if (v->npages) {
+		spin_lock(&svmtest_vram_lock);
+		bitmap_clear(svmtest_vram_bitmap, v->first, v->npages);
+		spin_unlock(&svmtest_vram_lock);
+	}
+	kfree(v);
+}
+
+static const struct drm_pagemap_ops svmtest_pagemap_ops = {
+	.populate_devmem = svmtest_populate_devmem,
+	.copy_to_devmem = svmtest_copy_to_devmem,
+	.copy_to_ram = svmtest_copy_to_ram,
+	.device_addr = svmtest_device_addr,
+	.devmem_release = svmtest_devmem_release,
+};
 
 static struct svmtest_range *to_svmtest_range(struct drm_gpusvm_range *range)
 {
@@ -142,6 +314,7 @@ static void svmtest_range_zap(struct svmtest_file *st, struct svmtest_range *r,
 	last = svmtest_pte_index(r, min(end, rend));
 	for (i = svmtest_pte_index(r, max(start, rstart)); i < last; i++) {
 		st->valid_ptes -= !!r->ptes[i];
+		st->devmem_ptes -= !!(r->ptes[i] & SVMTEST_PTE_DEVMEM);
 		r->ptes[i] = 0;
 	}
 }
@@ -197,14 +370,18 @@ static int svmtest_range_alloc_ptes(struct svmtest_file *st,
 static void svmtest_ptes_write(struct svmtest_file *st, u64 *ptes,
 			       const struct drm_gpusvm_dma *dma)
 {
-	u64 flags = SVMTEST_PTE_VALID | (dma->writable ? SVMTEST_PTE_WRITE : 0);
+	u64 flags = SVMTEST_PTE_VALID | (dma->writable ? SVMTEST_PTE_WRITE : 0) |
+		    (dma->devmem ? SVMTEST_PTE_DEVMEM : 0);
 	unsigned long i, n = 1UL << dma->order;
 
 	for (i = 0; i < n; i++) {
-		u64 pte = dma->addr ? (dma->addr + (i << PAGE_SHIFT)) | flags : 0;
+		u64 pte = dma->present ?
+			  (dma->addr + (i << PAGE_SHIFT)) | flags : 0;
 
 		st->valid_ptes += !!pte;
 		st->valid_ptes -= !!ptes[i];
+		st->devmem_ptes += !!(pte & SVMTEST_PTE_DEVMEM);
+		st->devmem_ptes -= !!(ptes[i] & SVMTEST_PTE_DEVMEM);
 		ptes[i] = pte;
 	}
 }
@@ -220,7 +397,7 @@ static void svmtest_range_bind(struct svmtest_file *st, struct svmtest_range *r)
 	drm_gpusvm_for_each_dma(dma, va, &range->pages,
 				drm_gpusvm_range_start(range)) {
 		svmtest_ptes_write(st, r->ptes + svmtest_pte_index(r, va), dma);
-		if (dma->addr)
+		if (dma->present)
 			order = max_t(unsigned int, order, dma->order);
 	}
 	st->last_bind_order = order;
@@ -273,8 +450,16 @@ static int svmtest_range_access(struct svmtest_file *st,
 		goto out_unlock;
 	}
 
-	vaddr = phys_to_virt(dma_to_phys(st->svm.dev,
-					 pte & SVMTEST_PTE_ADDR_MASK));
+	if (pte & SVMTEST_PTE_DEVMEM)
+		vaddr = svmtest_vram_vaddr(pte & SVMTEST_PTE_ADDR_MASK);
+	else
+		vaddr = phys_to_virt(dma_to_phys(st->svm.dev,
+						 pte & SVMTEST_PTE_ADDR_MASK));
+	/* A device address that is no VRAM page of ours: the core broke R15. */
+	if (WARN_ON_ONCE(!vaddr)) {
+		err = -EIO;
+		goto out_unlock;
+	}
 	vaddr += offset_in_page(va);
 	if (write)
 		memcpy(vaddr, buf, len);
@@ -421,6 +606,83 @@ static int svmtest_ioctl_prefetch(struct svmtest_file *st, void __user *uarg)
 	return err;
 }
 
+/* Migrate the whole range @range to VRAM, unless the policy refuses. */
+static int svmtest_migrate_one(struct svmtest_file *st,
+			       struct drm_gpusvm_range *range,
+			       const struct drm_gpusvm_ctx *ctx)
+{
+	unsigned long npages = drm_gpusvm_range_size(range) >> PAGE_SHIFT;
+	struct svmtest_vram *v;
+	long moved;
+	int err;
+
+	if (!drm_gpusvm_range_want_devmem(range, ctx, &svmtest_dpagemap)) {
+		st->migrate_refused++;
+		return 0;
+	}
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	err = drm_pagemap_devmem_init(&v->base, &svmtest_dpagemap, npages, NULL);
+	if (err) {
+		kfree(v);
+		return err;
+	}
+	moved = drm_gpusvm_range_migrate_to_devmem(&st->svm, range, &v->base);
+	drm_pagemap_devmem_put(&v->base);
+	/* Best effort (R3): another migrator of the range is no error. */
+	if (moved == -EBUSY)
+		return 0;
+	if (moved < 0)
+		return moved;
+	st->pages_migrated += moved;
+	return 0;
+}
+
+/* Migrate the range at @va; on -EAGAIN it is looked up again. */
+static int svmtest_migrate_range(struct svmtest_file *st, unsigned long va,
+				 unsigned long *next)
+{
+	struct drm_gpusvm_ctx ctx = { .preferred = DRM_GPUSVM_LOC_DEVICE };
+	struct drm_gpusvm_range *range;
+	unsigned int tries;
+	int err;
+
+	for (tries = 0; tries < SVMTEST_MAX_TRIES; tries++) {
+		range = drm_gpusvm_range_find_or_insert(&st->svm, va, &ctx);
+		if (IS_ERR(range))
+			return PTR_ERR(range);
+		*next = drm_gpusvm_range_end(range);
+		err = svmtest_migrate_one(st, range, &ctx);
+		drm_gpusvm_range_put(range);
+		if (err != -EAGAIN)
+			return err;
+	}
+	return -EBUSY;
+}
+
+static int svmtest_ioctl_migrate(struct svmtest_file *st, void __user *uarg)
+{
+	struct drm_gpusvm_selftest_migrate args;
+	unsigned long va;
+	int err;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	err = svmtest_check_span(args.addr, args.size, args.flags, true);
+	if (err)
+		return err;
+
+	mutex_lock(&st->lock);
+	for (va = args.addr; va < args.addr + args.size && !err; ) {
+		err = svmtest_migrate_range(st, va, &va);
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+	}
+	mutex_unlock(&st->lock);
+	return err;
+}
+
 static int svmtest_ioctl_stats(struct svmtest_file *st, void __user *uarg)
 {
 	struct drm_gpusvm_stats *core = &st->svm.stats;
@@ -432,14 +694,20 @@ static int svmtest_ioctl_stats(struct svmtest_file *st, void __user *uarg)
 		.invalidations = atomic64_read(&core->invalidations),
 		.gc_ranges = atomic64_read(&core->gc_ranges),
 		.notifiers = atomic64_read(&core->notifiers),
+		.thrash_events = atomic64_read(&core->thrash_events),
+		.pages_to_ram = atomic64_read(&svmtest_dpagemap.stats.pages_to_ram),
+		.cpu_faults = atomic64_read(&svmtest_dpagemap.stats.cpu_faults),
 	};
 
 	mutex_lock(&st->lock);
 	drm_gpusvm_notifier_lock(&st->svm);
 	args.device_invalidations = st->invalidations;
 	args.valid_ptes = st->valid_ptes;
+	args.devmem_ptes = st->devmem_ptes;
 	drm_gpusvm_notifier_unlock(&st->svm);
 	args.last_bind_max_order = st->last_bind_order;
+	args.pages_migrated = st->pages_migrated;
+	args.migrate_refused = st->migrate_refused;
 	mutex_unlock(&st->lock);
 
 	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
@@ -464,6 +732,8 @@ static long svmtest_ioctl(struct file *file, unsigned int cmd,
 		return svmtest_ioctl_prefetch(st, uarg);
 	case DRM_GPUSVM_SELFTEST_STATS:
 		return svmtest_ioctl_stats(st, uarg);
+	case DRM_GPUSVM_SELFTEST_MIGRATE:
+		return svmtest_ioctl_migrate(st, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -482,7 +752,8 @@ static int svmtest_open(struct inode *inode, struct file *file)
 	mutex_init(&st->lock);
 
 	err = drm_gpusvm_init(&st->svm, SVMTEST_NAME, &svmtest_pdev->dev,
-			      current->mm, NULL, 0, TASK_SIZE & PAGE_MASK, 0,
+			      current->mm, &svmtest_owner, 0,
+			      TASK_SIZE & PAGE_MASK, 0,
 			      &svmtest_ops);
 	if (err)
 		goto err_free;
@@ -503,7 +774,7 @@ static int svmtest_release(struct inode *inode, struct file *file)
 	struct svmtest_file *st = file->private_data;
 
 	drm_gpusvm_fini(&st->svm);
-	WARN_ON(st->valid_ptes);
+	WARN_ON(st->valid_ptes || st->devmem_ptes);
 	mutex_destroy(&st->lock);
 	kfree(st);
 	return 0;
@@ -524,6 +795,40 @@ static struct miscdevice svmtest_misc = {
 	.fops = &svmtest_fops,
 };
 
+static void svmtest_vram_free(void)
+{
+	unsigned long i;
+
+	for (i = 0; svmtest_vram_backing && i < SVMTEST_VRAM_PAGES; i++)
+		if (svmtest_vram_backing[i])
+			__free_page(svmtest_vram_backing[i]);
+	kvfree(svmtest_vram_backing);
+	bitmap_free(svmtest_vram_bitmap);
+}
+
+/* The backing pages and the allocator of the fake VRAM. */
+static int svmtest_vram_alloc(void)
+{
+	unsigned long i;
+
+	svmtest_vram_bitmap = bitmap_zalloc(SVMTEST_VRAM_PAGES, GFP_KERNEL);
+	svmtest_vram_backing = kvcalloc(SVMTEST_VRAM_PAGES,
+					sizeof(*svmtest_vram_backing),
+					GFP_KERNEL);
+	if (!svmtest_vram_bitmap || !svmtest_vram_backing)
+		goto err_free;
+	for (i = 0; i < SVMTEST_VRAM_PAGES; i++) {
+		svmtest_vram_backing[i] = alloc_page(GFP_KERNEL);
+		if (!svmtest_vram_backing[i])
+			goto err_free;
+	}
+	return 0;
+
+err_free:
+	svmtest_vram_free();
+	return -ENOMEM;
+}
+
 static int __init svmtest_init(void)
 {
 	int err;
@@ -538,12 +843,25 @@ static int __init svmtest_init(void)
 	if (err)
 		goto err_unregister_pdev;
 
+	err = svmtest_vram_alloc();
+	if (err)
+		goto err_unregister_pdev;
+	err = drm_pagemap_init(&svmtest_dpagemap, &svmtest_pdev->dev,
+			       &svmtest_owner, SVMTEST_VRAM_SIZE,
+			       &svmtest_pagemap_ops);
+	if (err)
+		goto err_free_vram;
+
 	svmtest_misc.parent = &svmtest_pdev->dev;
 	err = misc_register(&svmtest_misc);
 	if (err)
-		goto err_unregister_pdev;
+		goto err_fini_pagemap;
 	return 0;
 
+err_fini_pagemap:
+	drm_pagemap_fini(&svmtest_dpagemap);
+err_free_vram:
+	svmtest_vram_free();
 err_unregister_pdev:
 	platform_device_unregister(svmtest_pdev);
 	return err;
@@ -552,6 +870,9 @@ err_unregister_pdev:
 static void __exit svmtest_exit(void)
 {
 	misc_deregister(&svmtest_misc);
+	/* Moves every page still in VRAM home, through the backing pages. */
+	drm_pagemap_fini(&svmtest_dpagemap);
+	svmtest_vram_free();
 	platform_device_unregister(svmtest_pdev);
 }
 

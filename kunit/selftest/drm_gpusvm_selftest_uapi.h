@@ -40,6 +40,22 @@ struct drm_gpusvm_selftest_prefetch {
 };
 
 /**
+ * struct drm_gpusvm_selftest_migrate - Migrate a span to device memory
+ * @addr: Start, page aligned
+ * @size: Bytes, page aligned and non-zero
+ * @flags: Must be 0
+ *
+ * Every range overlapping the span is migrated whole to the device's fake
+ * VRAM, unless the core's ping-pong control refuses (counted in
+ * &drm_gpusvm_selftest_stats.migrate_refused).
+ */
+struct drm_gpusvm_selftest_migrate {
+	__u64 addr;
+	__u64 size;
+	__u64 flags;
+};
+
+/**
  * struct drm_gpusvm_selftest_stats - Counters of one open file
  * @device_invalidations: Calls of the device's invalidate op
  * @valid_ptes: Device PTEs that map a page now
@@ -51,6 +67,14 @@ struct drm_gpusvm_selftest_prefetch {
  * @gc_ranges: Core counter &drm_gpusvm_stats.gc_ranges
  * @notifiers: Core counter &drm_gpusvm_stats.notifiers
  * @last_bind_max_order: Largest DMA chunk order of the last bind
+ * @devmem_ptes: Device PTEs that map a page of device memory now
+ * @pages_migrated: Pages moved to device memory by MIGRATE
+ * @migrate_refused: Ranges MIGRATE left in system memory (ping-pong control)
+ * @thrash_events: Core counter &drm_gpusvm_stats.thrash_events
+ * @pages_to_ram: Pagemap counter &drm_pagemap_stats.pages_to_ram, shared
+ *	by every open file
+ * @cpu_faults: Pagemap counter &drm_pagemap_stats.cpu_faults, shared by
+ *	every open file
  */
 struct drm_gpusvm_selftest_stats {
 	__u64 device_invalidations;
@@ -63,6 +87,12 @@ struct drm_gpusvm_selftest_stats {
 	__u64 gc_ranges;
 	__u64 notifiers;
 	__u64 last_bind_max_order;
+	__u64 devmem_ptes;
+	__u64 pages_migrated;
+	__u64 migrate_refused;
+	__u64 thrash_events;
+	__u64 pages_to_ram;
+	__u64 cpu_faults;
 };
 
 /* 'H' as lib/test_hmm_uapi.h, above its 0x00-0x07: both are test devices. */
@@ -74,5 +104,7 @@ struct drm_gpusvm_selftest_stats {
 	_IOW('H', 0x42, struct drm_gpusvm_selftest_prefetch)
 #define DRM_GPUSVM_SELFTEST_STATS \
 	_IOR('H', 0x43, struct drm_gpusvm_selftest_stats)
+#define DRM_GPUSVM_SELFTEST_MIGRATE \
+	_IOW('H', 0x44, struct drm_gpusvm_selftest_migrate)
 
 #endif /* __DRM_GPUSVM_SELFTEST_UAPI_H__ */
