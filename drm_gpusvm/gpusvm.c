@@ -62,9 +62,13 @@
  *	          &drm_gpusvm.gc_lock
  *
  * &drm_gpusvm.lock serialises insertion and removal of notifiers and
- * ranges. It is never held across hmm_range_fault(): get_pages runs without
- * it, and races with core mm are resolved by the notifier sequence number,
- * never by holding a lock across core-mm calls (R1).
+ * ranges. It is never held while faulting: get_pages runs without it, and
+ * races with core mm are resolved by the notifier sequence number, never by
+ * holding a lock across core-mm faults (R1). The one core-mm call under it
+ * is the window policy's presence check, a non-faulting hmm_range_fault()
+ * snapshot with mmap_lock held for reading; it may wait in
+ * mmu_interval_read_begin() for a running invalidation, which is safe
+ * because the notifier callback never takes this lock.
  *
  * &drm_gpusvm.notifier_lock is taken by the MMU notifier callback, which
  * runs in reclaim and from the OOM reaper. It is therefore a reclaim lock:

@@ -7,6 +7,7 @@
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/ioport.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/memremap.h>
 #include <linux/migrate.h>
@@ -150,13 +151,17 @@ EXPORT_SYMBOL_GPL(drm_pagemap_devmem_put);
  *
  * Context: Process context.
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0; -ENODEV once drm_pagemap_fini() started revoking the memory;
+ * or -ENOMEM.
  */
 int drm_pagemap_devmem_init(struct drm_pagemap_devmem *devmem,
 			    struct drm_pagemap *dpagemap,
 			    unsigned long npages,
 			    struct dma_fence *pre_migrate_fence)
 {
+	/* Pairs with WRITE_ONCE() in drm_pagemap_revoke() */
+	if (READ_ONCE(dpagemap->revoked))
+		return -ENODEV;
 	if (drm_gpusvm_should_fail_alloc())
 		return -ENOMEM;
 	devmem->pfns = kvcalloc(npages, sizeof(*devmem->pfns), GFP_KERNEL);
@@ -381,6 +386,8 @@ static long drm_pagemap_migrate_vma_to_devmem(struct drm_pagemap_devmem *devmem,
 	err = dpagemap->ops->populate_devmem(devmem, m->npages, devmem->pfns);
 	if (!err)
 		err = drm_pagemap_copy_in(devmem, m);
+	/* The copy is done: unmap the sources while they are still ours */
+	drm_pagemap_migrate_unmap(dpagemap, m, DMA_TO_DEVICE);
 	if (!err)
 		drm_pagemap_fill_dst(devmem, m);
 
@@ -388,7 +395,6 @@ static long drm_pagemap_migrate_vma_to_devmem(struct drm_pagemap_devmem *devmem,
 	moved = drm_pagemap_count_moved(m);
 out_finalize:
 	migrate_vma_finalize(&migrate);
-	drm_pagemap_migrate_unmap(dpagemap, m, DMA_TO_DEVICE);
 	return err ?: moved;
 }
 
@@ -697,15 +703,41 @@ static unsigned long drm_pagemap_evict_pass(struct drm_pagemap *dpagemap)
 	return moved;
 }
 
-/* Bring every page home before the memory goes away (R12). */
+/* Is any allocation of @dpagemap still alive? */
+static bool drm_pagemap_has_devmem(struct drm_pagemap *dpagemap)
+{
+	bool busy;
+
+	spin_lock_irq(&dpagemap->lock);
+	busy = !list_empty(&dpagemap->devmem_list);
+	spin_unlock_irq(&dpagemap->lock);
+	return busy;
+}
+
+/*
+ * Bring every page home before the memory goes away (R12). New
+ * allocations are refused first, so the set only shrinks. A pass can move
+ * nothing while a page is busy (a CPU fault holding it, a failed copy), so
+ * keep going with a short sleep until every allocation is released; after
+ * a second of no progress, stop and let drm_pagemap_fini() wait for the
+ * holders (a driver that never dropped its own reference shows up as a
+ * hung task, not as lost data).
+ */
 static void drm_pagemap_revoke(struct drm_pagemap *dpagemap)
 {
-	unsigned int pass;
+	unsigned int idle = 0;
 
-	for (pass = 0; pass < 16; pass++) {
-		if (!drm_pagemap_evict_pass(dpagemap))
+	WRITE_ONCE(dpagemap->revoked, true);
+	while (idle < 100) {
+		flush_workqueue(drm_pagemap_wq);
+		if (!drm_pagemap_has_devmem(dpagemap))
 			break;
-		cond_resched();
+		if (drm_pagemap_evict_pass(dpagemap)) {
+			idle = 0;
+			continue;
+		}
+		idle++;
+		usleep_range(10000, 20000);
 	}
 	flush_workqueue(drm_pagemap_wq);
 }

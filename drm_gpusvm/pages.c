@@ -359,6 +359,22 @@ static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
 }
 
 /*
+ * Has the CPU unmapped (part of) the range since the caller looked it up?
+ * Then a fault that hit the hole is no reason to fail the GPU fault: the
+ * caller looks the address up again and gets a range that fits.
+ */
+static bool drm_gpusvm_range_stale(struct drm_gpusvm_range *range)
+{
+	struct drm_gpusvm_pages_flags flags = {
+		/* Pairs with WRITE_ONCE() in the notifier callback */
+		.__flags = READ_ONCE(range->pages.flags.__flags),
+	};
+
+	return flags.unmapped || flags.partial_unmap ||
+	       list_empty_careful(&range->entry);
+}
+
+/*
  * Prepare device-exclusive access for the span a fault asked for (or the
  * whole range): split THPs, allocate the page array the grab fills.
  */
@@ -498,8 +514,8 @@ out_release:
  * &drm_gpusvm.notifier_lock. The driver's VM lock, if registered, must be
  * held; the notifier lock must not be.
  *
- * Return: 0 on success; -EAGAIN when the range was removed (its CPU
- * mapping went away) since it was looked up: look it up again with
+ * Return: 0 on success; -EAGAIN when the range was removed or (partly)
+ * unmapped by the CPU since it was looked up: look it up again with
  * drm_gpusvm_range_find_or_insert(); -EPERM for a write request on a
  * read-only mapping (retry with @ctx->read_only); -EINVAL for a fault span
  * outside the range; -EFAULT when the span is not mapped, the
@@ -556,7 +572,7 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 	}
 	if (!err)
 		atomic64_inc(&gpusvm->stats.get_pages);
-	if (err == -ESTALE)
+	if (err == -ESTALE || (err == -EFAULT && drm_gpusvm_range_stale(range)))
 		err = -EAGAIN;
 
 out_free:

@@ -1423,7 +1423,9 @@ static void drm_gpusvm_test_refault_current_range(struct kunit *test)
 /*
  * A driver may hold a range reference across the GC (drm_gpusvm_range_remove()
  * says the reference stays valid); collecting its pages must then fail
- * cleanly, without touching the notifier the GC freed with its last range.
+ * cleanly with -EAGAIN (look the address up again), without touching a
+ * freed notifier and without committing a mapping; the new lookup then
+ * says the address is gone.
  */
 static void drm_gpusvm_test_get_pages_after_gc(struct kunit *test)
 {
@@ -1438,8 +1440,12 @@ static void drm_gpusvm_test_get_pages_after_gc(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_get_pages(&priv->svm, range,
 							 &drm_gpusvm_test_write_ctx),
-			-EFAULT);
+			-EAGAIN);
 	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(drm_gpusvm_range_find_or_insert(&priv->svm, start,
+								&drm_gpusvm_test_write_ctx)),
+			-EFAULT);
 }
 
 /*

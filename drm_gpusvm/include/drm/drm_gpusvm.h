@@ -162,7 +162,7 @@ struct drm_gpusvm {
 	 * against concurrent insertion and removal. Taken by the core inside
 	 * drm_gpusvm_range_find_or_insert(), the garbage collector and
 	 * drm_gpusvm_fini(). Ranks below the driver's VM lock and above
-	 * mmap_lock; never held across hmm_range_fault().
+	 * mmap_lock; never held across a faulting hmm_range_fault().
 	 */
 	struct mutex lock;
 	/**

@@ -134,6 +134,11 @@ struct drm_pagemap {
 	struct drm_pagemap_stats stats;
 	/** @debugfs: This pagemap's debugfs directory, or NULL */
 	struct dentry *debugfs;
+	/**
+	 * @revoked: Set by drm_pagemap_fini(); no new allocation is accepted.
+	 * Read without a lock (READ_ONCE).
+	 */
+	bool revoked;
 };
 
 /**
