@@ -42,6 +42,7 @@
 #include <drm/drm_gpusvm.h>
 #include <drm/drm_kunit_helpers.h>
 
+#include "fail_inject.h"
 #include "gpusvm_internal.h"
 
 #define DRM_GPUSVM_TEST_BASE		(4UL << 30)
@@ -396,67 +397,6 @@ drm_gpusvm_test_notifier(struct drm_gpusvm_test *priv, unsigned long addr)
 	mutex_unlock(&priv->svm.lock);
 	return notifier;
 }
-
-#ifdef CONFIG_FAULT_INJECTION
-static void drm_gpusvm_test_fail_reset(void *unused)
-{
-	struct fault_attr *attr = &drm_gpusvm_fail_alloc;
-
-	atomic_set(&attr->times, 0);
-	attr->probability = 0;
-	attr->task_filter = false;
-	attr->interval = 1;
-	attr->count = 0;
-}
-
-/*
- * Take over drm_gpusvm_fail_alloc for this test. The test kthread's
- * make_it_fail is cleared by the test itself: cleanup runs in another
- * kthread.
- */
-static void drm_gpusvm_test_fail_init(struct kunit *test)
-{
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							drm_gpusvm_test_fail_reset,
-							NULL), 0);
-}
-
-/* Fail the @nth core allocation or DMA map made by this thread, once. */
-static void drm_gpusvm_test_fail_nth(unsigned int nth)
-{
-	struct fault_attr *attr = &drm_gpusvm_fail_alloc;
-
-	attr->verbose = 0;
-	attr->task_filter = true;
-	attr->probability = 100;
-	attr->interval = nth;
-	attr->count = 0;
-	atomic_set(&attr->space, 0);
-	atomic_set(&attr->times, 1);
-	current->make_it_fail = 1;
-}
-
-/* Disarm; returns whether the armed failure happened. */
-static bool drm_gpusvm_test_fail_fired(void)
-{
-	current->make_it_fail = 0;
-	return !atomic_read(&drm_gpusvm_fail_alloc.times);
-}
-#else
-static void drm_gpusvm_test_fail_init(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-}
-
-static void drm_gpusvm_test_fail_nth(unsigned int nth)
-{
-}
-
-static bool drm_gpusvm_test_fail_fired(void)
-{
-	return false;
-}
-#endif
 
 /* Run the notifier callback directly, as reclaim or the OOM reaper would. */
 static bool drm_gpusvm_test_notify(struct drm_gpusvm_notifier *notifier,
@@ -1082,15 +1022,15 @@ static void drm_gpusvm_test_two_pass_fallback(struct kunit *test)
 	bool fired;
 	int err;
 
-	drm_gpusvm_test_fail_init(test);
+	drm_gpusvm_kunit_fail_init(test);
 	drm_gpusvm_test_svm_reinit(test, &drm_gpusvm_test_two_pass_ops, 0,
 				   TASK_SIZE & PAGE_MASK);
 	range = drm_gpusvm_test_map(test, start, &drm_gpusvm_test_write_ctx);
 
 	/* The callback runs in this thread, where the failure is armed */
-	drm_gpusvm_test_fail_nth(1);
+	drm_gpusvm_kunit_fail_nth(1);
 	err = vm_munmap(start, SZ_2M);
-	fired = drm_gpusvm_test_fail_fired();
+	fired = drm_gpusvm_kunit_fail_fired();
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_TRUE_MSG(test, fired, "no cookie allocation failed");
 
@@ -1164,9 +1104,9 @@ static bool drm_gpusvm_test_fail_attempt(struct kunit *test,
 	bool fired;
 	int err;
 
-	drm_gpusvm_test_fail_nth(nth);
+	drm_gpusvm_kunit_fail_nth(nth);
 	err = drm_gpusvm_test_try_map(priv, addr, &range);
-	fired = drm_gpusvm_test_fail_fired();
+	fired = drm_gpusvm_kunit_fail_fired();
 	drm_gpusvm_test_check_attempt(test, range, err, fired, nth);
 
 	if (range) {
@@ -1189,7 +1129,7 @@ static void drm_gpusvm_test_alloc_failure_unwinds(struct kunit *test)
 	unsigned long addr;
 	unsigned int nth;
 
-	drm_gpusvm_test_fail_init(test);
+	drm_gpusvm_kunit_fail_init(test);
 	addr = drm_gpusvm_test_mmap(test, DRM_GPUSVM_TEST_SMALL_OFF, SZ_64K,
 				    PROT_READ | PROT_WRITE);
 	drm_gpusvm_test_fill(test, addr, addr + SZ_64K);

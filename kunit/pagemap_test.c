@@ -49,6 +49,7 @@
 #include <drm/drm_kunit_helpers.h>
 #include <drm/drm_pagemap.h>
 
+#include "fail_inject.h"
 #include "gpusvm_internal.h"
 
 #define DRM_PAGEMAP_TEST_BASE		(4UL << 30)
@@ -495,14 +496,13 @@ static unsigned long drm_pagemap_test_mmap(struct kunit *test,
 }
 
 /*
- * A new allocation of @npages, idle once @fence signals (NULL: at once);
- * its initial reference goes at cleanup.
+ * A new allocation of @npages in the device memory of @priv, idle once
+ * @fence signals (NULL: at once); its initial reference goes at cleanup.
  */
 static struct drm_pagemap_devmem *
-drm_pagemap_test_devmem_fenced(struct kunit *test, unsigned long npages,
-			       struct dma_fence *fence)
+drm_pagemap_test_devmem_in(struct kunit *test, struct drm_pagemap_test *priv,
+			   unsigned long npages, struct dma_fence *fence)
 {
-	struct drm_pagemap_test *priv = test->priv;
 	struct drm_pagemap_test_devmem *tdev;
 	int err;
 
@@ -518,6 +518,13 @@ drm_pagemap_test_devmem_fenced(struct kunit *test, unsigned long npages,
 							drm_pagemap_test_devmem_put,
 							&tdev->base), 0);
 	return &tdev->base;
+}
+
+static struct drm_pagemap_devmem *
+drm_pagemap_test_devmem_fenced(struct kunit *test, unsigned long npages,
+			       struct dma_fence *fence)
+{
+	return drm_pagemap_test_devmem_in(test, test->priv, npages, fence);
 }
 
 static struct drm_pagemap_devmem *drm_pagemap_test_devmem(struct kunit *test,
@@ -664,12 +671,14 @@ static void drm_pagemap_test_census(struct kunit *test, unsigned long start,
 
 /*
  * Entries of @range that are not the device page holding their VA in
- * @devmem, which covers the range from its start.
+ * @devmem, which covers the range from its start, at the device address
+ * of the pagemap @devmem belongs to.
  */
 static unsigned long drm_pagemap_test_misplaced(struct drm_pagemap_test *priv,
 						struct drm_gpusvm_range *range,
 						struct drm_pagemap_devmem *devmem)
 {
+	struct drm_pagemap_test *owner = to_drm_pagemap_test(devmem->dpagemap);
 	unsigned long start = drm_gpusvm_range_start(range), addr, i;
 	unsigned long bad = devmem->npages;
 	struct drm_gpusvm_dma *dma;
@@ -682,7 +691,7 @@ static unsigned long drm_pagemap_test_misplaced(struct drm_pagemap_test *priv,
 	drm_gpusvm_for_each_dma(dma, addr, &range->pages, start) {
 		i = (addr - start) >> PAGE_SHIFT;
 		if (!dma->devmem || dma->order ||
-		    dma->addr != drm_pagemap_test_offset(priv, devmem->pfns[i]))
+		    dma->addr != drm_pagemap_test_offset(owner, devmem->pfns[i]))
 			bad++;
 	}
 out_unlock:
@@ -1230,66 +1239,6 @@ static void drm_pagemap_test_clear_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&stats->cpu_faults), 0);
 }
 
-#ifdef CONFIG_FAULT_INJECTION
-static void drm_pagemap_test_fail_reset(void *unused)
-{
-	struct fault_attr *attr = &drm_gpusvm_fail_alloc;
-
-	atomic_set(&attr->times, 0);
-	attr->probability = 0;
-	attr->task_filter = false;
-	attr->interval = 1;
-	attr->count = 0;
-}
-
-/*
- * Take over drm_gpusvm_fail_alloc for this case. The test kthread clears
- * its own make_it_fail: cleanup runs in another kthread.
- */
-static void drm_pagemap_test_fail_init(struct kunit *test)
-{
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							drm_pagemap_test_fail_reset,
-							NULL), 0);
-}
-
-/* Fail the @nth core allocation or DMA map made by this thread, once. */
-static void drm_pagemap_test_fail_nth(unsigned int nth)
-{
-	struct fault_attr *attr = &drm_gpusvm_fail_alloc;
-
-	attr->verbose = 0;
-	attr->task_filter = true;
-	attr->probability = 100;
-	attr->interval = nth;
-	attr->count = 0;
-	atomic_set(&attr->space, 0);
-	atomic_set(&attr->times, 1);
-	current->make_it_fail = 1;
-}
-
-/* Disarm; returns whether the armed failure happened. */
-static bool drm_pagemap_test_fail_fired(void)
-{
-	current->make_it_fail = 0;
-	return !atomic_read(&drm_gpusvm_fail_alloc.times);
-}
-#else
-static void drm_pagemap_test_fail_init(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-}
-
-static void drm_pagemap_test_fail_nth(unsigned int nth)
-{
-}
-
-static bool drm_pagemap_test_fail_fired(void)
-{
-	return false;
-}
-#endif
-
 /*
  * One failed allocation or DMA map while migrating to the device: what did
  * not move is in system memory with its data, and what moved comes back
@@ -1323,12 +1272,12 @@ static void drm_pagemap_test_alloc_failure_to_devmem(struct kunit *test)
 	bool fired;
 	long ret;
 
-	drm_pagemap_test_fail_init(test);
+	drm_gpusvm_kunit_fail_init(test);
 	drm_pagemap_test_fill(test, priv->start, priv->end);
 	for (nth = 1; nth <= DRM_PAGEMAP_TEST_MAX_SITES; nth++) {
-		drm_pagemap_test_fail_nth(nth);
+		drm_gpusvm_kunit_fail_nth(nth);
 		ret = drm_pagemap_test_try_migrate(priv, priv->start, priv->end);
-		fired = drm_pagemap_test_fail_fired();
+		fired = drm_gpusvm_kunit_fail_fired();
 		if (!fired) {
 			KUNIT_EXPECT_EQ(test, ret, (long)DRM_PAGEMAP_TEST_SPAN_PAGES);
 			break;
@@ -1356,15 +1305,15 @@ static void drm_pagemap_test_alloc_failure_to_ram(struct kunit *test)
 	unsigned long left;
 	bool fired;
 
-	drm_pagemap_test_fail_init(test);
+	drm_gpusvm_kunit_fail_init(test);
 	drm_pagemap_test_fill(test, start, end);
 	for (nth = 1; nth <= DRM_PAGEMAP_TEST_MAX_SITES; nth++) {
 		KUNIT_ASSERT_EQ(test, drm_pagemap_test_try_migrate(priv, start, end),
 				(long)DRM_PAGEMAP_TEST_SPAN_PAGES);
-		drm_pagemap_test_fail_nth(nth);
+		drm_gpusvm_kunit_fail_nth(nth);
 		left = copy_from_user(priv->buf, (const void __user *)start,
 				      PAGE_SIZE);
-		fired = drm_pagemap_test_fail_fired();
+		fired = drm_gpusvm_kunit_fail_fired();
 		KUNIT_EXPECT_TRUE_MSG(test, left ||
 				      drm_pagemap_test_holds(priv, priv->buf, start),
 				      "failure %u", nth);
@@ -1424,10 +1373,10 @@ static void drm_pagemap_test_vram_free(void *arg)
 			__free_page(priv->vram[i]);
 }
 
-/* The backing pages and the allocator of the fake VRAM. */
-static void drm_pagemap_test_vram_init(struct kunit *test)
+/* The backing pages and the allocator of the fake VRAM of @priv. */
+static void drm_pagemap_test_vram_init(struct kunit *test,
+				       struct drm_pagemap_test *priv)
 {
-	struct drm_pagemap_test *priv = test->priv;
 	unsigned long i;
 
 	spin_lock_init(&priv->vram_lock);
@@ -1447,12 +1396,12 @@ static void drm_pagemap_test_vram_init(struct kunit *test)
 	}
 }
 
-/* The device memory; its owner token is the fixture, unique per case. */
-static void drm_pagemap_test_pagemap_init(struct kunit *test)
+/* The device memory of @priv, with owner token @owner. */
+static void drm_pagemap_test_pagemap_init(struct kunit *test,
+					  struct drm_pagemap_test *priv,
+					  void *owner)
 {
-	struct drm_pagemap_test *priv = test->priv;
-
-	KUNIT_ASSERT_EQ(test, drm_pagemap_init(&priv->dpagemap, priv->dev, priv,
+	KUNIT_ASSERT_EQ(test, drm_pagemap_init(&priv->dpagemap, priv->dev, owner,
 					       DRM_PAGEMAP_TEST_VRAM_SIZE,
 					       &drm_pagemap_test_ops), 0);
 	priv->pagemap_live = true;
@@ -1493,8 +1442,9 @@ static int drm_pagemap_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(priv->dev,
 							DMA_BIT_MASK(64)), 0);
 
-	drm_pagemap_test_vram_init(test);
-	drm_pagemap_test_pagemap_init(test);
+	drm_pagemap_test_vram_init(test, priv);
+	/* The owner token is the fixture, unique per case */
+	drm_pagemap_test_pagemap_init(test, priv, priv);
 
 	/* The first mapping also attaches a fresh mm to this kthread */
 	priv->start = drm_pagemap_test_mmap(test, 0, DRM_PAGEMAP_TEST_SPAN);
@@ -1544,6 +1494,112 @@ static void drm_pagemap_test_migrate_backoff(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, test_bit(0, &range->migrating));
 }
 
+/*
+ * A second device memory, with its own backing pages and allocator, that
+ * shares the fixture's device and scratch pages. @peer: it has the
+ * gpusvm's owner token; otherwise a token of its own. Revoked and freed
+ * at cleanup.
+ */
+static struct drm_pagemap_test *
+drm_pagemap_test_second(struct kunit *test, bool peer)
+{
+	struct drm_pagemap_test *priv = test->priv, *second;
+
+	second = kunit_kzalloc(test, sizeof(*second), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	second->dev = priv->dev;
+	second->buf = priv->buf;
+	second->expect = priv->expect;
+	drm_pagemap_test_vram_init(test, second);
+	drm_pagemap_test_pagemap_init(test, second, peer ? priv : second);
+	return second;
+}
+
+/*
+ * Device memory of another device (R15, per device pair). A peer, with the
+ * gpusvm's owner token: get_pages maps its pages where they are, as devmem
+ * entries at that pagemap's device address of each page, with no CPU fault
+ * and no copy to RAM. A non-peer, with another token: get_pages cannot
+ * reach its pages, and hmm_range_fault moves the data back to system
+ * memory through that pagemap's migrate_to_ram.
+ */
+static void drm_pagemap_test_peer_pair(struct kunit *test)
+{
+	struct drm_pagemap_test *priv = test->priv;
+	struct drm_pagemap_test *peer = drm_pagemap_test_second(test, true);
+	struct drm_pagemap_test *other = drm_pagemap_test_second(test, false);
+	struct drm_pagemap_stats *pstats = &peer->dpagemap.stats;
+	struct drm_pagemap_stats *ostats = &other->dpagemap.stats;
+	unsigned long start = priv->start, end = priv->end;
+	unsigned long ostart = drm_pagemap_test_mmap(test,
+						     DRM_PAGEMAP_TEST_LARGE_OFF,
+						     DRM_PAGEMAP_TEST_SPAN);
+	unsigned long oend = ostart + DRM_PAGEMAP_TEST_SPAN;
+	struct drm_pagemap_devmem *pdev, *odev;
+	struct drm_pagemap_test_census c;
+	struct drm_gpusvm_range *range;
+
+	KUNIT_ASSERT_PTR_EQ(test, drm_pagemap_owner(&peer->dpagemap),
+			    priv->svm.device_private_page_owner);
+	KUNIT_ASSERT_PTR_NE(test, drm_pagemap_owner(&other->dpagemap),
+			    priv->svm.device_private_page_owner);
+
+	/* Not at VRAM offset 0: an address from the wrong pagemap shows */
+	bitmap_set(peer->vram_used, 0, 3);
+	drm_pagemap_test_fill(test, start, end);
+	pdev = drm_pagemap_test_devmem_in(test, peer,
+					  DRM_PAGEMAP_TEST_SPAN_PAGES, NULL);
+	KUNIT_ASSERT_EQ(test, drm_pagemap_migrate_to_devmem(pdev, current->mm,
+							    start, end),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, pdev->pfns[0], peer->base_pfn + 3);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_vram_bad(peer, pdev, start), 0);
+	range = drm_pagemap_test_map(test, start);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_start(range), start);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_end(range), end);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_misplaced(priv, range, pdev), 0);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&pstats->cpu_faults), 0);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&pstats->pages_to_ram), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&peer->copied_to_ram), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->copied_to_devmem), 0);
+	/* Still on the peer: a CPU read faults it home with its data */
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_cpu_bad(test, start, end), 0);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&pstats->cpu_faults), 1);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&pstats->pages_to_ram),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+
+	drm_pagemap_test_fill(test, ostart, oend);
+	odev = drm_pagemap_test_devmem_in(test, other,
+					  DRM_PAGEMAP_TEST_SPAN_PAGES, NULL);
+	KUNIT_ASSERT_EQ(test, drm_pagemap_migrate_to_devmem(odev, current->mm,
+							    ostart, oend),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_vram_bad(other, odev, ostart), 0);
+	drm_pagemap_test_census(test, ostart, oend, &c);
+	KUNIT_EXPECT_EQ(test, c.ram, DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, c.devmem, 0);
+	KUNIT_EXPECT_EQ(test, c.bad, 0);
+	KUNIT_EXPECT_GE(test, drm_pagemap_test_stat(&ostats->cpu_faults), 1);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&ostats->pages_to_ram),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, atomic_read(&other->copied_to_ram),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_cpu_bad(test, ostart, oend), 0);
+
+	/* The gpusvm's own memory was never involved */
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&priv->dpagemap.stats.cpu_faults),
+			0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->copied_to_ram), 0);
+
+	/* Drop the driver's references, then remove both devices */
+	kunit_release_action(test, drm_pagemap_test_devmem_put, odev);
+	kunit_release_action(test, drm_pagemap_test_devmem_put, pdev);
+	kunit_release_action(test, drm_pagemap_test_pagemap_fini, other);
+	kunit_release_action(test, drm_pagemap_test_pagemap_fini, peer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&other->releases), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&peer->releases), 1);
+}
+
 static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_round_trip),
 	KUNIT_CASE(drm_pagemap_test_get_pages_devmem),
@@ -1561,6 +1617,7 @@ static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE_SLOW(drm_pagemap_test_alloc_failure_to_ram),
 	KUNIT_CASE(drm_pagemap_test_devmem_at_zero_stays_current),
 	KUNIT_CASE(drm_pagemap_test_migrate_backoff),
+	KUNIT_CASE(drm_pagemap_test_peer_pair),
 	{}
 };
 
