@@ -80,8 +80,9 @@
  *
  * In non-blockable mode (the OOM reaper) the callback only trylocks the
  * notifier lock, and succeeds without sleeping when no range in the span has
- * a DMA mapping; it refuses only when a driver zap, which may sleep, is
- * needed (R7).
+ * a DMA mapping, or when the driver's &drm_gpusvm_ops.invalidate_nonblock
+ * could zap without sleeping; it refuses only when a zap would have to
+ * sleep (R7). DMA unmapping never sleeps.
  */
 
 /**
@@ -865,6 +866,25 @@ static void drm_gpusvm_zap(struct drm_gpusvm *gpusvm,
 	gpusvm->ops->invalidate(gpusvm, notifier, start, end);
 }
 
+/*
+ * Non-blockable mode: only a driver that can zap without sleeping lets the
+ * core go on with GPU-mapped ranges in the span (R7).
+ */
+static bool drm_gpusvm_zap_nonblock(struct drm_gpusvm *gpusvm,
+				    struct drm_gpusvm_notifier *notifier,
+				    unsigned long start, unsigned long end)
+{
+	lockdep_assert_held_write(&gpusvm->notifier_lock);
+
+	if (!gpusvm->ops->invalidate_nonblock)
+		return false;
+	drm_gpusvm_span_widen(notifier, &start, &end);
+	if (!gpusvm->ops->invalidate_nonblock(gpusvm, notifier, start, end))
+		return false;
+	atomic64_inc(&gpusvm->stats.invalidations_gpu);
+	return true;
+}
+
 /* Queue a range for the GC; notifier lock held (write). */
 static void drm_gpusvm_range_queue_gc(struct drm_gpusvm *gpusvm,
 				      struct drm_gpusvm_range *range)
@@ -946,14 +966,15 @@ static bool drm_gpusvm_notifier_invalidate(struct mmu_interval_notifier *mni,
 		goto refuse;
 
 	reachable = drm_gpusvm_span_gpu_reachable(notifier, start, end);
-	if (!blockable && reachable) {
+	if (!blockable && reachable &&
+	    !drm_gpusvm_zap_nonblock(gpusvm, notifier, start, end)) {
 		up_write(&gpusvm->notifier_lock);
 		goto refuse;
 	}
 
 	mmu_interval_set_seq(mni, cur_seq);
 	atomic64_inc(&gpusvm->stats.invalidations);
-	if (reachable)
+	if (reachable && blockable)
 		drm_gpusvm_zap(gpusvm, notifier, start, end);
 	drm_gpusvm_invalidate_ranges(gpusvm, notifier, mmu_range, start, end);
 	up_write(&gpusvm->notifier_lock);

@@ -60,6 +60,7 @@
 
 enum drm_gpusvm_test_op {
 	DRM_GPUSVM_TEST_INVALIDATE,
+	DRM_GPUSVM_TEST_NONBLOCK,
 	DRM_GPUSVM_TEST_START,
 	DRM_GPUSVM_TEST_FINISH,
 };
@@ -84,6 +85,8 @@ struct drm_gpusvm_test {
 	 */
 	struct drm_gpusvm_test_call calls[DRM_GPUSVM_TEST_MAX_CALLS];
 	unsigned int num_calls;
+	/* What drm_gpusvm_test_invalidate_nonblock() answers */
+	bool nonblock_zaps;
 	/* Where the count_chunks stub writes, and whether it did */
 	unsigned long race_addr;
 	bool raced;
@@ -154,6 +157,24 @@ static void drm_gpusvm_test_invalidate_finish(struct drm_gpusvm *svm,
 
 static const struct drm_gpusvm_ops drm_gpusvm_test_ops = {
 	.invalidate = drm_gpusvm_test_invalidate,
+};
+
+/* A device that can zap without sleeping when the fixture allows it. */
+static bool drm_gpusvm_test_invalidate_nonblock(struct drm_gpusvm *svm,
+						struct drm_gpusvm_notifier *notifier,
+						unsigned long start,
+						unsigned long end)
+{
+	struct drm_gpusvm_test *priv = to_drm_gpusvm_test(svm);
+
+	drm_gpusvm_test_record(svm, DRM_GPUSVM_TEST_NONBLOCK, start, end,
+			       NULL);
+	return priv->nonblock_zaps;
+}
+
+static const struct drm_gpusvm_ops drm_gpusvm_test_nonblock_ops = {
+	.invalidate = drm_gpusvm_test_invalidate,
+	.invalidate_nonblock = drm_gpusvm_test_invalidate_nonblock,
 };
 
 static const struct drm_gpusvm_ops drm_gpusvm_test_two_pass_ops = {
@@ -899,6 +920,51 @@ static void drm_gpusvm_test_nonblock_refuses_mapped(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_valid(priv, range));
 }
 
+/*
+ * Non-blockable with a mapped range and a driver that can zap without
+ * sleeping: the invalidation goes through and the range is unmapped, so the
+ * OOM reaper can reap an SVM process (R7); a driver that would have to
+ * sleep makes it refuse, with the range untouched.
+ */
+static void drm_gpusvm_test_nonblock_zap(struct kunit *test)
+{
+	unsigned long start = DRM_GPUSVM_TEST_BASE;
+	struct drm_gpusvm_test *priv = test->priv;
+	struct drm_gpusvm_range *range;
+
+	drm_gpusvm_test_svm_reinit(test, &drm_gpusvm_test_nonblock_ops,
+				   priv->svm.mm_start, priv->svm.mm_range);
+	range = drm_gpusvm_test_map(test, start, &drm_gpusvm_test_write_ctx);
+
+	priv->nonblock_zaps = false;
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_notify(range->notifier, start,
+							start + PAGE_SIZE,
+							false));
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_valid(priv, range));
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_num_calls(priv,
+							DRM_GPUSVM_TEST_NONBLOCK),
+			1U);
+
+	priv->nonblock_zaps = true;
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_notify(range->notifier, start,
+						       start + PAGE_SIZE,
+						       false));
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(priv, range));
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_num_calls(priv,
+							DRM_GPUSVM_TEST_INVALIDATE),
+			0U);
+	/* Both attempts asked for the whole range, not just the page */
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_calls(priv,
+						    DRM_GPUSVM_TEST_NONBLOCK,
+						    drm_gpusvm_range_start(range),
+						    drm_gpusvm_range_end(range)),
+			2U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&priv->svm.stats.nonblock_ok), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&priv->svm.stats.nonblock_refused),
+			1);
+}
+
 /* Non-blockable: nothing GPU-mapped in the span, so succeed (R7). */
 static void drm_gpusvm_test_nonblock_ok_unmapped(struct kunit *test)
 {
@@ -1598,6 +1664,7 @@ static struct kunit_case drm_gpusvm_test_cases[] = {
 			 drm_gpusvm_test_limits_gen_params),
 	KUNIT_CASE(drm_gpusvm_test_nonblock_refuses_mapped),
 	KUNIT_CASE(drm_gpusvm_test_nonblock_ok_unmapped),
+	KUNIT_CASE(drm_gpusvm_test_nonblock_zap),
 	KUNIT_CASE(drm_gpusvm_test_blockable_invalidate),
 	KUNIT_CASE(drm_gpusvm_test_two_pass_order),
 	KUNIT_CASE(drm_gpusvm_test_two_pass_fallback),

@@ -68,6 +68,22 @@ struct drm_gpusvm_ops {
 			   unsigned long start, unsigned long end);
 
 	/**
+	 * @invalidate_nonblock: Zap without sleeping (optional)
+	 *
+	 * Called instead of @invalidate when the notifier runs in
+	 * non-blockable mode (the OOM reaper) and a range in [@start, @end)
+	 * may be GPU-mapped. Same lock and context rules as @invalidate, and
+	 * additionally it must not sleep: no mutex, no fence wait. Return
+	 * true once the device can no longer reach the span; false when that
+	 * would need sleeping, and the core then refuses the invalidation.
+	 * Without it, the core refuses whenever something in the span is
+	 * mapped, and the OOM reaper cannot reap such a process (R7).
+	 */
+	bool (*invalidate_nonblock)(struct drm_gpusvm *gpusvm,
+				    struct drm_gpusvm_notifier *notifier,
+				    unsigned long start, unsigned long end);
+
+	/**
 	 * @invalidate_start: First pass of a two-pass invalidation (optional)
 	 *
 	 * Called like @invalidate for one range, with the clipped span. Starts
