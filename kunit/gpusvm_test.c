@@ -1680,7 +1680,7 @@ static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE(drm_gpusvm_test_exclusive_revoked_by_cpu),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_own_event),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_thp),
-	/* Last: they expose core bugs, and KASAN reports only once */
+	/* Regression tests of fixed core bugs (R16, stale commits, UAF) */
 	KUNIT_CASE(drm_gpusvm_test_fault_span_only),
 	KUNIT_CASE(drm_gpusvm_test_refault_current_range),
 	KUNIT_CASE(drm_gpusvm_test_get_pages_after_gc),
