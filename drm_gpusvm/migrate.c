@@ -5,6 +5,8 @@
 
 #include <linux/bitops.h>
 #include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 
 #include <drm/drm_gpusvm.h>
 #include <drm/drm_pagemap.h>
@@ -25,10 +27,12 @@
  * DOC: Locking
  *
  * A range's migration is serialised by bit 0 of
- * &drm_gpusvm_range.migrating, not by a lock held across core mm: a second
- * thread (another GPU of the same mm, or a prefetch racing a fault) that
- * finds the bit set backs off with -EBUSY and maps the range where it is,
- * so two migrators never take pages from each other in a loop (R15). The
+ * &drm_gpusvm_range.migrating, and the VA span by a claim on a short list
+ * of spans in flight across every gpusvm (another GPU mirroring the same
+ * mm has its own gpusvm and range for the same VA), not by a lock held
+ * across core mm: a second migrator (another GPU, or a prefetch racing a
+ * fault) backs off with -EBUSY and maps the range where it is, so two
+ * migrators never take pages from each other in a loop (R15). The
  * history in &drm_gpusvm_range.hist is written only by the bit's holder.
  * No gpusvm lock may be held: the migration takes mmap_lock and
  * invalidates, which takes the notifier lock.
@@ -52,6 +56,55 @@
  * Any failure of the migration is fine: get_pages maps the range where it
  * is (R3).
  */
+
+/**
+ * struct drm_gpusvm_inflight - A VA span being migrated to device memory
+ * @link: Entry in drm_gpusvm_inflight_list
+ * @mm: The mm
+ * @start: Start of the span
+ * @end: End of the span (exclusive)
+ *
+ * Lives on the migrating thread's stack for the duration of the migration.
+ */
+struct drm_gpusvm_inflight {
+	struct list_head link;
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long end;
+};
+
+/*
+ * Spans in flight across every gpusvm: two devices mirroring one mm have
+ * two gpusvms and two ranges for the same VA, so the per-range bit cannot
+ * serialise them. Short list (one entry per running migration), so a
+ * spinlock and a walk are enough.
+ */
+static LIST_HEAD(drm_gpusvm_inflight_list);
+static DEFINE_SPINLOCK(drm_gpusvm_inflight_lock);
+
+/* Claim [start, end) of @mm unless another migration overlaps it. */
+static bool drm_gpusvm_inflight_claim(struct drm_gpusvm_inflight *f)
+{
+	struct drm_gpusvm_inflight *o;
+
+	spin_lock(&drm_gpusvm_inflight_lock);
+	list_for_each_entry(o, &drm_gpusvm_inflight_list, link) {
+		if (o->mm == f->mm && o->start < f->end && f->start < o->end) {
+			spin_unlock(&drm_gpusvm_inflight_lock);
+			return false;
+		}
+	}
+	list_add(&f->link, &drm_gpusvm_inflight_list);
+	spin_unlock(&drm_gpusvm_inflight_lock);
+	return true;
+}
+
+static void drm_gpusvm_inflight_release(struct drm_gpusvm_inflight *f)
+{
+	spin_lock(&drm_gpusvm_inflight_lock);
+	list_del(&f->link);
+	spin_unlock(&drm_gpusvm_inflight_lock);
+}
 
 /**
  * drm_gpusvm_range_want_devmem() - Should this fault migrate the range?
@@ -105,24 +158,31 @@ static void drm_gpusvm_range_note_migration(struct drm_gpusvm *gpusvm,
  * Context: Process context; takes mmap_lock. No gpusvm or notifier lock
  * may be held.
  *
- * Return: pages moved; -EBUSY when another thread is migrating the range;
+ * Return: pages moved; -EBUSY when another thread, of this or another
+ * gpusvm, is migrating an overlapping span;
  * or the error of drm_pagemap_migrate_to_devmem().
  */
 long drm_gpusvm_range_migrate_to_devmem(struct drm_gpusvm *gpusvm,
 					struct drm_gpusvm_range *range,
 					struct drm_pagemap_devmem *devmem)
 {
+	struct drm_gpusvm_inflight inflight = {
+		.mm = gpusvm->mm,
+		.start = drm_gpusvm_range_start(range),
+		.end = drm_gpusvm_range_end(range),
+	};
 	long moved;
 
 	might_lock_read(&gpusvm->mm->mmap_lock);
-	if (test_and_set_bit_lock(0, &range->migrating)) {
-		atomic64_inc(&gpusvm->stats.migrate_backoffs);
-		return -EBUSY;
+	if (test_and_set_bit_lock(0, &range->migrating))
+		goto backoff;
+	if (!drm_gpusvm_inflight_claim(&inflight)) {
+		clear_bit_unlock(0, &range->migrating);
+		goto backoff;
 	}
 
 	moved = drm_pagemap_migrate_to_devmem(devmem, gpusvm->mm,
-					      drm_gpusvm_range_start(range),
-					      drm_gpusvm_range_end(range));
+					      inflight.start, inflight.end);
 	if (moved > 0) {
 		atomic64_inc(&gpusvm->stats.migrations_to_devmem);
 		drm_gpusvm_range_note_migration(gpusvm, range);
@@ -130,7 +190,12 @@ long drm_gpusvm_range_migrate_to_devmem(struct drm_gpusvm *gpusvm,
 		atomic64_inc(&gpusvm->stats.migrate_fallbacks);
 	}
 
+	drm_gpusvm_inflight_release(&inflight);
 	clear_bit_unlock(0, &range->migrating);
 	return moved;
+
+backoff:
+	atomic64_inc(&gpusvm->stats.migrate_backoffs);
+	return -EBUSY;
 }
 EXPORT_SYMBOL_GPL(drm_gpusvm_range_migrate_to_devmem);

@@ -98,6 +98,8 @@ struct drm_pagemap_test {
 	struct drm_pagemap_test_clear *clear;
 	/* Pages copied in before their memory was cleared (R13) */
 	atomic_t early_copies;
+	/* Called by the copy engine before copying in, or NULL */
+	void (*during_copy_in)(struct drm_pagemap_test *priv);
 	/* Calls of the gpusvm invalidate op; under svm.notifier_lock */
 	unsigned int invalidations;
 	/* drm_pagemap_fini() not called yet */
@@ -335,6 +337,8 @@ drm_pagemap_test_copy_to_devmem(struct drm_pagemap *dpagemap,
 {
 	struct drm_pagemap_test *priv = to_drm_pagemap_test(dpagemap);
 
+	if (priv->during_copy_in)
+		priv->during_copy_in(priv);
 	return drm_pagemap_test_copy(priv, pages, dma, npages, true,
 				     READ_ONCE(priv->copy_to_devmem_err));
 }
@@ -1600,6 +1604,96 @@ static void drm_pagemap_test_peer_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&peer->releases), 1);
 }
 
+/* A second device's migration of the same VA, run while the first copies. */
+struct drm_pagemap_test_rival {
+	struct drm_gpusvm svm;
+	struct drm_gpusvm_range *range;
+	struct drm_pagemap_devmem *devmem;
+	struct completion done;
+	long ret;
+};
+
+static struct drm_pagemap_test_rival *drm_pagemap_test_the_rival;
+
+static int drm_pagemap_test_rival_fn(void *arg)
+{
+	struct drm_pagemap_test_rival *rival = arg;
+
+	rival->ret = drm_gpusvm_range_migrate_to_devmem(&rival->svm,
+							rival->range,
+							rival->devmem);
+	complete(&rival->done);
+	return 0;
+}
+
+/* In the copy engine: the other device tries the same VA, from a thread. */
+static void drm_pagemap_test_rival_copy(struct drm_pagemap_test *priv)
+{
+	struct drm_pagemap_test_rival *rival = drm_pagemap_test_the_rival;
+	struct task_struct *task;
+
+	priv->during_copy_in = NULL;
+	task = kthread_run(drm_pagemap_test_rival_fn, rival, "pagemap-rival");
+	if (IS_ERR(task)) {
+		rival->ret = PTR_ERR(task);
+		return;
+	}
+	wait_for_completion(&rival->done);
+}
+
+/*
+ * Two devices mirroring one mm have two gpusvms and two ranges for the same
+ * VA: while the first migrates it, the second backs off with -EBUSY instead
+ * of taking the pages (R15), and it can migrate once the first is done.
+ */
+static void drm_pagemap_test_two_devices_serialize(struct kunit *test)
+{
+	struct drm_pagemap_test *priv = test->priv;
+	unsigned long start = priv->start, end = priv->end;
+	struct drm_pagemap_test_rival *rival;
+	struct drm_gpusvm_range *range;
+	struct drm_pagemap_devmem *devmem;
+
+	rival = kunit_kzalloc(test, sizeof(*rival), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rival);
+	init_completion(&rival->done);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_init(&rival->svm, "kunit-rival",
+					      priv->dev, current->mm, priv, 0,
+					      TASK_SIZE & PAGE_MASK, 0,
+					      &drm_pagemap_test_svm_ops), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							drm_pagemap_test_svm_fini,
+							&rival->svm), 0);
+
+	drm_pagemap_test_fill(test, start, end);
+	range = drm_pagemap_test_map(test, start);
+	rival->range = drm_gpusvm_range_find_or_insert(&rival->svm, start,
+						       &drm_pagemap_test_ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rival->range);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							drm_pagemap_test_range_put,
+							rival->range), 0);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_start(rival->range), start);
+	rival->devmem = drm_pagemap_test_devmem(test,
+						DRM_PAGEMAP_TEST_SPAN_PAGES);
+	devmem = drm_pagemap_test_devmem(test, DRM_PAGEMAP_TEST_SPAN_PAGES);
+
+	rival->ret = 1;
+	drm_pagemap_test_the_rival = rival;
+	priv->during_copy_in = drm_pagemap_test_rival_copy;
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_migrate_to_devmem(&priv->svm,
+								 range, devmem),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	priv->during_copy_in = NULL;
+	drm_pagemap_test_the_rival = NULL;
+	KUNIT_EXPECT_EQ(test, rival->ret, -EBUSY);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&rival->svm.stats.migrate_backoffs),
+			1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->copied_to_devmem),
+			DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_vram_bad(priv, devmem, start), 0);
+}
+
 static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_round_trip),
 	KUNIT_CASE(drm_pagemap_test_get_pages_devmem),
@@ -1618,6 +1712,7 @@ static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_devmem_at_zero_stays_current),
 	KUNIT_CASE(drm_pagemap_test_migrate_backoff),
 	KUNIT_CASE(drm_pagemap_test_peer_pair),
+	KUNIT_CASE(drm_pagemap_test_two_devices_serialize),
 	{}
 };
 
