@@ -578,18 +578,31 @@ out_free:
 
 /*
  * Let freshly migrated data stay on the device for the policy's timeslice
- * before a CPU fault takes it back: a bounded, killable wait, after which
- * the fault always proceeds (R2). The page reference the fault holds keeps
- * @devmem alive.
+ * before a CPU fault takes it back. When the fault may be retried, sleep
+ * with mmap_lock dropped and return VM_FAULT_RETRY, so a writer queued on
+ * the lock does not stall every other fault of the mm behind this one;
+ * otherwise (a remote fault from hmm_range_fault(), say) wait holding it.
+ * The wait is bounded and killable, and the retried fault finds the slice
+ * over and proceeds (R2). The page reference the fault holds keeps the
+ * page's devmem alive.
  */
-static void drm_pagemap_cpu_fault_wait(struct drm_pagemap_devmem *devmem)
+static vm_fault_t drm_pagemap_cpu_fault_wait(struct vm_fault *vmf)
 {
+	struct drm_pagemap_devmem *devmem = vmf->page->zone_device_data;
 	unsigned long delay;
 
 	delay = drm_gpusvm_policy_cpu_fault_delay(READ_ONCE(devmem->migrated_at),
 						  jiffies);
-	if (delay)
+	if (!delay)
+		return 0;
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
 		schedule_timeout_killable(delay);
+		return 0;
+	}
+	release_fault_lock(vmf);
+	schedule_timeout_killable(delay);
+	return VM_FAULT_RETRY;
 }
 
 /* dev_pagemap_ops.migrate_to_ram: a CPU touched one of our pages (R2). */
@@ -597,10 +610,13 @@ static vm_fault_t drm_pagemap_cpu_fault(struct vm_fault *vmf)
 {
 	struct drm_pagemap *dpagemap = drm_pagemap_page_to_dpagemap(vmf->page);
 	unsigned long start, end;
+	vm_fault_t ret;
 	int err;
 
+	ret = drm_pagemap_cpu_fault_wait(vmf);
+	if (ret)
+		return ret;
 	atomic64_inc(&dpagemap->stats.cpu_faults);
-	drm_pagemap_cpu_fault_wait(vmf->page->zone_device_data);
 	drm_gpusvm_policy_cpu_fault_window(vmf->vma, vmf->address, &start, &end);
 	err = drm_pagemap_migrate_vma_to_ram(dpagemap, vmf->vma, start, end,
 					     vmf);
