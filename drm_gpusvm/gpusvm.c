@@ -670,12 +670,9 @@ drm_gpusvm_range_create(struct drm_gpusvm *gpusvm,
 }
 
 /* Has the CPU unmapped part or all of the range? Lockless, advisory. */
-static bool drm_gpusvm_range_cpu_unmapped(struct drm_gpusvm_range *range)
+bool drm_gpusvm_range_cpu_unmapped(struct drm_gpusvm_range *range)
 {
-	struct drm_gpusvm_pages_flags flags = {
-		/* Pairs with WRITE_ONCE() in drm_gpusvm_invalidate_ranges() */
-		.__flags = READ_ONCE(range->pages.flags.__flags),
-	};
+	struct drm_gpusvm_pages_flags flags = drm_gpusvm_range_flags(range);
 
 	return flags.unmapped || flags.partial_unmap;
 }
@@ -773,10 +770,7 @@ EXPORT_SYMBOL_GPL(drm_gpusvm_range_find_or_insert);
 /* Lockless-safe check: may the device reach this range's pages? */
 static bool drm_gpusvm_range_gpu_reachable(struct drm_gpusvm_range *range)
 {
-	struct drm_gpusvm_pages_flags flags = {
-		/* Pairs with WRITE_ONCE() in pages.c */
-		.__flags = READ_ONCE(range->pages.flags.__flags),
-	};
+	struct drm_gpusvm_pages_flags flags = drm_gpusvm_range_flags(range);
 
 	return flags.valid || flags.has_dma_mapping;
 }

@@ -19,6 +19,21 @@ struct dentry;
 struct page;
 struct vm_area_struct;
 
+/*
+ * Lockless snapshot of a range's flags, for advisory checks without the
+ * notifier lock (R17). Pairs with the WRITE_ONCE()s under the lock in
+ * pages.c and in the notifier callback.
+ */
+static inline struct drm_gpusvm_pages_flags
+drm_gpusvm_range_flags(const struct drm_gpusvm_range *range)
+{
+	struct drm_gpusvm_pages_flags flags = {
+		.__flags = READ_ONCE(range->pages.flags.__flags),
+	};
+
+	return flags;
+}
+
 /* Check that a driver that registered its VM lock holds it. */
 static inline void drm_gpusvm_driver_lock_assert(struct drm_gpusvm *gpusvm)
 {
@@ -90,6 +105,7 @@ void drm_gpusvm_exclusive_mark(struct drm_gpusvm_range *range,
 bool drm_gpusvm_should_fail_alloc(void);
 extern struct fault_attr drm_gpusvm_fail_alloc;
 
+bool drm_gpusvm_range_cpu_unmapped(struct drm_gpusvm_range *range);
 void drm_gpusvm_pages_free(struct drm_gpusvm_range *range);
 void __drm_gpusvm_range_unmap_pages(struct drm_gpusvm *gpusvm,
 				    struct drm_gpusvm_range *range, bool zap);

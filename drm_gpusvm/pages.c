@@ -365,12 +365,7 @@ static bool drm_gpusvm_pages_current(struct drm_gpusvm *gpusvm,
  */
 static bool drm_gpusvm_range_stale(struct drm_gpusvm_range *range)
 {
-	struct drm_gpusvm_pages_flags flags = {
-		/* Pairs with WRITE_ONCE() in the notifier callback */
-		.__flags = READ_ONCE(range->pages.flags.__flags),
-	};
-
-	return flags.unmapped || flags.partial_unmap ||
+	return drm_gpusvm_range_cpu_unmapped(range) ||
 	       list_empty_careful(&range->entry);
 }
 

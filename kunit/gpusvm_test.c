@@ -371,17 +371,6 @@ static unsigned long drm_gpusvm_test_dma_bytes(struct drm_gpusvm_test *priv,
 	return bytes;
 }
 
-static struct drm_gpusvm_pages_flags
-drm_gpusvm_test_flags(struct drm_gpusvm_range *range)
-{
-	struct drm_gpusvm_pages_flags flags = {
-		/* Pairs with WRITE_ONCE() in the core */
-		.__flags = READ_ONCE(range->pages.flags.__flags),
-	};
-
-	return flags;
-}
-
 static bool drm_gpusvm_test_valid(struct drm_gpusvm_test *priv,
 				  struct drm_gpusvm_range *range)
 {
@@ -571,7 +560,7 @@ static void drm_gpusvm_test_munmap_gc(struct kunit *test)
 	KUNIT_EXPECT_GE(test, drm_gpusvm_test_calls(priv,
 						    DRM_GPUSVM_TEST_INVALIDATE,
 						    start, end), 1);
-	flags = drm_gpusvm_test_flags(range);
+	flags = drm_gpusvm_range_flags(range);
 	KUNIT_EXPECT_FALSE(test, flags.valid);
 	KUNIT_EXPECT_FALSE(test, flags.has_dma_mapping);
 	KUNIT_EXPECT_EQ(test, !!flags.unmapped, param->size == SZ_2M);
@@ -640,7 +629,7 @@ static void drm_gpusvm_test_dontneed_refault(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_calls(priv,
 						    DRM_GPUSVM_TEST_INVALIDATE,
 						    start, end), 1);
-	flags = drm_gpusvm_test_flags(range);
+	flags = drm_gpusvm_range_flags(range);
 	KUNIT_EXPECT_FALSE(test, flags.valid);
 	KUNIT_EXPECT_FALSE(test, flags.unmapped || flags.partial_unmap);
 
@@ -657,21 +646,22 @@ static void drm_gpusvm_test_dontneed_refault(struct kunit *test)
 							false), 0);
 }
 
-/* Every chunk of a valid range is read-only. */
-static bool drm_gpusvm_test_all_readonly(struct drm_gpusvm_test *priv,
-					 struct drm_gpusvm_range *range)
+/* Every chunk of a valid range is present, and writable or not as asked. */
+static bool drm_gpusvm_test_all_mapped(struct drm_gpusvm_test *priv,
+				       struct drm_gpusvm_range *range,
+				       bool writable)
 {
 	struct drm_gpusvm_dma *dma;
 	unsigned long addr;
-	bool ro;
+	bool ok;
 
 	drm_gpusvm_notifier_lock(&priv->svm);
-	ro = drm_gpusvm_range_pages_valid(&priv->svm, range);
+	ok = drm_gpusvm_range_pages_valid(&priv->svm, range);
 	drm_gpusvm_for_each_dma(dma, addr, &range->pages,
 				drm_gpusvm_range_start(range))
-		ro = ro && dma->addr && !dma->writable;
+		ok = ok && dma->addr && dma->writable == writable;
 	drm_gpusvm_notifier_unlock(&priv->svm);
-	return ro;
+	return ok;
 }
 
 /* Write faults on a read-only VMA fail with -EPERM; read-only works (R9). */
@@ -694,26 +684,9 @@ static void drm_gpusvm_test_readonly_vma(struct kunit *test)
 	err = drm_gpusvm_range_get_pages(&priv->svm, range,
 					 &drm_gpusvm_test_read_ctx);
 	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_all_readonly(priv, range));
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_all_mapped(priv, range, false));
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(priv, range, addr,
 							addr + SZ_2M, true), 0);
-}
-
-/* Every chunk of a valid range is present and writable. */
-static bool drm_gpusvm_test_all_writable(struct drm_gpusvm_test *priv,
-					 struct drm_gpusvm_range *range)
-{
-	struct drm_gpusvm_dma *dma;
-	unsigned long addr;
-	bool rw;
-
-	drm_gpusvm_notifier_lock(&priv->svm);
-	rw = drm_gpusvm_range_pages_valid(&priv->svm, range);
-	drm_gpusvm_for_each_dma(dma, addr, &range->pages,
-				drm_gpusvm_range_start(range))
-		rw = rw && dma->addr && dma->writable;
-	drm_gpusvm_notifier_unlock(&priv->svm);
-	return rw;
 }
 
 /* A write fault after a read-only one gets writable pages (R9). */
@@ -725,12 +698,12 @@ static void drm_gpusvm_test_write_upgrade(struct kunit *test)
 
 	/* Untouched private memory: the read-only fault maps the zero page */
 	range = drm_gpusvm_test_map(test, start, &drm_gpusvm_test_read_ctx);
-	KUNIT_ASSERT_TRUE(test, drm_gpusvm_test_all_readonly(priv, range));
+	KUNIT_ASSERT_TRUE(test, drm_gpusvm_test_all_mapped(priv, range, false));
 
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_get_pages(&priv->svm, range,
 							 &drm_gpusvm_test_write_ctx),
 			0);
-	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_all_writable(priv, range));
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_all_mapped(priv, range, true));
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(priv, range, start,
 							start + SZ_2M, true), 0);
 }
@@ -950,7 +923,7 @@ static void drm_gpusvm_test_nonblock_zap(struct kunit *test)
 						       start + PAGE_SIZE,
 						       false));
 	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(priv, range));
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(range).has_dma_mapping);
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_num_calls(priv,
 							DRM_GPUSVM_TEST_INVALIDATE),
 			0U);
@@ -1010,9 +983,9 @@ static void drm_gpusvm_test_blockable_invalidate(struct kunit *test)
 						    DRM_GPUSVM_TEST_INVALIDATE,
 						    start, end), 1);
 	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(priv, range));
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(range).has_dma_mapping);
 	/* Not an unmap: the range stays for the next fault */
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).unmapped);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(range).unmapped);
 }
 
 /* Did pass 2 get, for this range, the cookie pass 1 returned? */
@@ -1075,8 +1048,8 @@ static void drm_gpusvm_test_two_pass_order(struct kunit *test)
 							DRM_GPUSVM_TEST_INVALIDATE),
 			0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&priv->svm.stats.two_pass), 1);
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(a).has_dma_mapping);
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(b).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(a).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(b).has_dma_mapping);
 }
 
 /* No memory for the cookies: one pass through ops->invalidate (R8). */
@@ -1109,7 +1082,7 @@ static void drm_gpusvm_test_two_pass_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test,
 			atomic64_read(&priv->svm.stats.two_pass_fallback), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&priv->svm.stats.two_pass), 0);
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(range).has_dma_mapping);
 }
 
 /* find_or_insert + get_pages; *rangep is set when a range came back. */
@@ -1141,7 +1114,7 @@ static void drm_gpusvm_test_check_attempt(struct kunit *test,
 				      "site %u: %d", nth, err);
 		if (!range)
 			return;
-		flags = drm_gpusvm_test_flags(range);
+		flags = drm_gpusvm_range_flags(range);
 		KUNIT_EXPECT_FALSE_MSG(test, flags.valid, "site %u", nth);
 		KUNIT_EXPECT_FALSE_MSG(test, flags.has_dma_mapping, "site %u",
 				       nth);
@@ -1447,7 +1420,7 @@ static void drm_gpusvm_test_get_pages_after_gc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_range_get_pages(&priv->svm, range,
 							 &drm_gpusvm_test_write_ctx),
 			-EAGAIN);
-	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_flags(range).has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_range_flags(range).has_dma_mapping);
 	KUNIT_EXPECT_EQ(test,
 			PTR_ERR(drm_gpusvm_range_find_or_insert(&priv->svm, start,
 								&drm_gpusvm_test_write_ctx)),
