@@ -131,6 +131,7 @@ bool drm_gpusvm_policy_note_migration(struct drm_gpusvm_migrate_hist *hist,
 unsigned long drm_gpusvm_policy_cpu_fault_delay(unsigned long migrated_at,
 						unsigned long now);
 void drm_gpusvm_policy_debugfs(struct dentry *root);
+bool drm_gpusvm_policy_evict_on_pressure(void);
 void drm_gpusvm_policy_cpu_fault_window(struct vm_area_struct *vma,
 					unsigned long addr, unsigned long *start,
 					unsigned long *end);

@@ -693,11 +693,13 @@ long drm_pagemap_devmem_evict(struct drm_pagemap_devmem *devmem)
 EXPORT_SYMBOL_GPL(drm_pagemap_devmem_evict);
 
 /*
- * One eviction pass over every allocation. A reference keeps the cursor on
- * the list while the lock is dropped; the previous one is put outside the
- * lock because its release takes the lock.
+ * One eviction pass over the allocations, oldest first (the list is in
+ * allocation order), until @npages pages moved. A reference keeps the cursor
+ * on the list while the lock is dropped; the previous one is put outside
+ * the lock because its release takes the lock.
  */
-static unsigned long drm_pagemap_evict_pass(struct drm_pagemap *dpagemap)
+static unsigned long drm_pagemap_evict_pass(struct drm_pagemap *dpagemap,
+					    unsigned long npages)
 {
 	struct drm_pagemap_devmem *devmem, *prev = NULL;
 	unsigned long moved = 0;
@@ -705,6 +707,8 @@ static unsigned long drm_pagemap_evict_pass(struct drm_pagemap *dpagemap)
 
 	spin_lock_irq(&dpagemap->lock);
 	list_for_each_entry(devmem, &dpagemap->devmem_list, entry) {
+		if (moved >= npages)
+			break;
 		if (!kref_get_unless_zero(&devmem->refcount))
 			continue;
 		spin_unlock_irq(&dpagemap->lock);
@@ -718,6 +722,58 @@ static unsigned long drm_pagemap_evict_pass(struct drm_pagemap *dpagemap)
 	drm_pagemap_devmem_put(prev);
 	return moved;
 }
+
+/**
+ * drm_pagemap_evict() - Move a pagemap's allocations to system memory
+ * @dpagemap: The pagemap
+ * @npages: Stop once at least this many pages moved; %ULONG_MAX for all
+ *
+ * Evicts whole allocations, oldest first, with drm_pagemap_devmem_evict().
+ * Best effort: pages that are busy (locked, being migrated) stay, and an
+ * allocation whose copy fails keeps its data in device memory. The memory
+ * of an evicted allocation returns to the driver once its last page is
+ * freed and its last reference dropped, from the core's work item.
+ *
+ * Context: Process context; no gpusvm lock, no mmap_lock.
+ *
+ * Return: the number of pages moved.
+ */
+long drm_pagemap_evict(struct drm_pagemap *dpagemap, unsigned long npages)
+{
+	might_sleep();
+	return drm_pagemap_evict_pass(dpagemap, npages);
+}
+EXPORT_SYMBOL_GPL(drm_pagemap_evict);
+
+/**
+ * drm_pagemap_make_room() - Free device memory for a new allocation
+ * @dpagemap: The pagemap whose memory is short
+ * @npages: Pages the driver is missing
+ *
+ * For a driver that is about to allocate device memory it does not have.
+ * Whether older data is evicted for it, or the new data simply stays in
+ * system memory (R3), is policy: the ``evict_on_pressure`` knob.
+ * Waits for the freed memory to reach the driver, so a following
+ * allocation can use it.
+ *
+ * Context: Process context; the caller holds no gpusvm lock of a gpusvm
+ * whose ranges may live in @dpagemap, and no mmap_lock.
+ *
+ * Return: the number of pages moved; 0 when the policy says no.
+ */
+long drm_pagemap_make_room(struct drm_pagemap *dpagemap, unsigned long npages)
+{
+	long moved;
+
+	if (!drm_gpusvm_policy_evict_on_pressure())
+		return 0;
+	moved = drm_pagemap_evict(dpagemap, npages);
+	/* The allocations' release work returns their memory. */
+	if (moved)
+		flush_workqueue(drm_pagemap_wq);
+	return moved;
+}
+EXPORT_SYMBOL_GPL(drm_pagemap_make_room);
 
 /* Is any allocation of @dpagemap still alive? */
 static bool drm_pagemap_has_devmem(struct drm_pagemap *dpagemap)
@@ -748,7 +804,7 @@ static void drm_pagemap_revoke(struct drm_pagemap *dpagemap)
 		flush_workqueue(drm_pagemap_wq);
 		if (!drm_pagemap_has_devmem(dpagemap))
 			break;
-		if (drm_pagemap_evict_pass(dpagemap)) {
+		if (drm_pagemap_evict_pass(dpagemap, ULONG_MAX)) {
 			idle = 0;
 			continue;
 		}

@@ -87,6 +87,14 @@
  *	already present (R16). The default, a whole 2 MiB range, suits
  *	streaming access; smaller values populate less memory on sparse
  *	access at the cost of more GPU faults.
+ *
+ * ``evict_on_pressure`` (default 1)
+ *	When a device's memory cannot hold data a driver wants to migrate
+ *	there, drm_pagemap_make_room() evicts that device's oldest
+ *	allocations to system memory first (1), or leaves the new data in
+ *	system memory (0). Evicting favours the working set of the current
+ *	GPU work over data migrated long ago; 0 suits devices that reach
+ *	system memory almost as fast as their own.
  */
 
 /**
@@ -174,6 +182,11 @@ static unsigned int fault_ahead_kb = 2048;
 module_param(fault_ahead_kb, uint, 0444);
 MODULE_PARM_DESC(fault_ahead_kb,
 		 "KiB of a range a GPU fault faults in around the address, power of two (default 2048)");
+
+static bool evict_on_pressure = true;
+module_param(evict_on_pressure, bool, 0444);
+MODULE_PARM_DESC(evict_on_pressure,
+		 "Evict the oldest device memory to make room for new migrations (default 1)");
 
 /* Check the module parameters once at load, so decisions can trust them. */
 int drm_gpusvm_policy_init(void)
@@ -397,6 +410,16 @@ void drm_gpusvm_policy_fault_span(unsigned long range_start,
 }
 EXPORT_SYMBOL_GPL(drm_gpusvm_policy_fault_span);
 
+/**
+ * drm_gpusvm_policy_evict_on_pressure() - Evict old data for new migrations?
+ *
+ * Return: the ``evict_on_pressure`` knob.
+ */
+bool drm_gpusvm_policy_evict_on_pressure(void)
+{
+	return READ_ONCE(evict_on_pressure);
+}
+
 /* debugfs "policy": every knob and its value, one per line. */
 static int drm_gpusvm_policy_show(struct seq_file *m, void *data)
 {
@@ -413,7 +436,8 @@ static int drm_gpusvm_policy_show(struct seq_file *m, void *data)
 		   thrash_threshold, thrash_cooldown_ms);
 	seq_printf(m, "atomic_retries %u\ndevmem_timeslice_ms %u\n",
 		   atomic_retries, devmem_timeslice_ms);
-	seq_printf(m, "fault_ahead_kb %u\n", fault_ahead_kb);
+	seq_printf(m, "fault_ahead_kb %u\nevict_on_pressure %u\n",
+		   fault_ahead_kb, evict_on_pressure);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(drm_gpusvm_policy);

@@ -30,6 +30,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
+#include <linux/hmm.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -963,6 +964,119 @@ static void drm_pagemap_test_evict(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_pagemap_test_stat(&stats->cpu_faults), 0);
 }
 
+/*
+ * drm_pagemap_evict() goes oldest first and stops once it moved what was
+ * asked for; drm_pagemap_make_room() (evict_on_pressure, on by default)
+ * evicts and hands the memory back before it returns.
+ */
+static void drm_pagemap_test_evict_oldest(struct kunit *test)
+{
+	struct drm_pagemap_test *priv = test->priv;
+	unsigned long start = priv->start, end = priv->end;
+	unsigned long mid = start + DRM_PAGEMAP_TEST_SPAN / 2;
+	long half = DRM_PAGEMAP_TEST_SPAN_PAGES / 2;
+	struct drm_pagemap_test_census c;
+
+	drm_pagemap_test_fill(test, start, end);
+	KUNIT_ASSERT_EQ(test, drm_pagemap_test_migrate(test, start, mid, NULL),
+			half);
+	KUNIT_ASSERT_EQ(test, drm_pagemap_test_migrate(test, mid, end, NULL),
+			half);
+
+	KUNIT_EXPECT_EQ(test, drm_pagemap_evict(&priv->dpagemap, 1), half);
+	drm_pagemap_test_census(test, start, mid, &c);
+	KUNIT_EXPECT_EQ(test, c.ram, half);
+	drm_pagemap_test_census(test, mid, end, &c);
+	KUNIT_EXPECT_EQ(test, c.devmem, half);
+
+	KUNIT_EXPECT_EQ(test, drm_pagemap_make_room(&priv->dpagemap, half), half);
+	drm_pagemap_test_census(test, start, end, &c);
+	KUNIT_EXPECT_EQ(test, c.ram, DRM_PAGEMAP_TEST_SPAN_PAGES);
+	KUNIT_EXPECT_EQ(test, c.bad, 0);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_evict(&priv->dpagemap, ULONG_MAX), 0);
+	KUNIT_EXPECT_EQ(test, drm_pagemap_test_cpu_bad(test, start, end), 0);
+}
+
+/* The hmm_pfns of [start, end) as drm_gpusvm_snapshot() sees them. */
+static unsigned long *drm_pagemap_test_snapshot(struct kunit *test,
+						struct drm_gpusvm *svm,
+						unsigned long start,
+						unsigned long end)
+{
+	unsigned long *pfns;
+
+	pfns = kunit_kcalloc(test, (end - start) >> PAGE_SHIFT, sizeof(*pfns),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_snapshot(svm, start, end, pfns), 0);
+	return pfns;
+}
+
+/*
+ * A snapshot reports written pages (writable), the zero page (read-only),
+ * holes (0), our device pages (valid, ours) and another owner's device
+ * pages (0), and PROT_NONE (error), and faults nothing in.
+ */
+static void drm_pagemap_test_snapshot_states(struct kunit *test)
+{
+	struct drm_pagemap_test *priv = test->priv;
+	unsigned long start = priv->start;
+	unsigned long *pfns;
+	struct drm_gpusvm *other;
+	struct page *page;
+	u8 byte;
+
+	drm_pagemap_test_fill(test, start, start + 2 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&byte,
+					     (void __user *)(start + 2 * PAGE_SIZE),
+					     1), 0);
+	KUNIT_ASSERT_EQ(test, drm_pagemap_test_migrate(test, start + PAGE_SIZE,
+						       start + 2 * PAGE_SIZE,
+						       NULL), 1);
+
+	pfns = drm_pagemap_test_snapshot(test, &priv->svm, start,
+					 start + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pfns[0] & (HMM_PFN_VALID | HMM_PFN_WRITE),
+			HMM_PFN_VALID | HMM_PFN_WRITE);
+	KUNIT_EXPECT_TRUE(test, pfns[1] & HMM_PFN_VALID);
+	if (pfns[1] & HMM_PFN_VALID) {
+		page = hmm_pfn_to_page(pfns[1]);
+		KUNIT_EXPECT_TRUE(test, is_device_private_page(page) &&
+				  page->pgmap == &priv->dpagemap.pagemap);
+	}
+	KUNIT_EXPECT_EQ(test, pfns[2] & (HMM_PFN_VALID | HMM_PFN_WRITE),
+			HMM_PFN_VALID);
+	if (pfns[2] & HMM_PFN_VALID)
+		KUNIT_EXPECT_TRUE(test, is_zero_pfn(page_to_pfn(hmm_pfn_to_page(pfns[2]))));
+	KUNIT_EXPECT_EQ(test, pfns[3], 0);
+
+	/* Another owner: our device page is not its to map. */
+	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_init(other, "kunit-other", priv->dev,
+					      current->mm, other, 0,
+					      TASK_SIZE & PAGE_MASK, 0,
+					      &drm_pagemap_test_svm_ops), 0);
+	pfns = drm_pagemap_test_snapshot(test, other, start + PAGE_SIZE,
+					 start + 2 * PAGE_SIZE);
+	drm_gpusvm_fini(other);
+	KUNIT_EXPECT_EQ(test, pfns[0], 0);
+
+	/* Nothing was faulted in by the snapshots; PROT_NONE is an error. */
+	pfns = drm_pagemap_test_snapshot(test, &priv->svm, start + 3 * PAGE_SIZE,
+					 start + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pfns[0], 0);
+	KUNIT_ASSERT_EQ(test, vm_mmap(NULL, start + 3 * PAGE_SIZE, PAGE_SIZE,
+				      PROT_NONE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0),
+			start + 3 * PAGE_SIZE);
+	pfns = drm_pagemap_test_snapshot(test, &priv->svm, start + 3 * PAGE_SIZE,
+					 start + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pfns[0], HMM_PFN_ERROR);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_snapshot(&priv->svm, start, start, pfns),
+			-EINVAL);
+}
+
 /* One CPU thread of the fault storm. */
 struct drm_pagemap_test_reader {
 	struct mm_struct *mm;
@@ -1702,6 +1816,8 @@ static struct kunit_case drm_pagemap_test_cases[] = {
 	KUNIT_CASE(drm_pagemap_test_copy_to_ram_fails),
 	KUNIT_CASE(drm_pagemap_test_vram_exhausted),
 	KUNIT_CASE(drm_pagemap_test_evict),
+	KUNIT_CASE(drm_pagemap_test_evict_oldest),
+	KUNIT_CASE(drm_pagemap_test_snapshot_states),
 	KUNIT_CASE(drm_pagemap_test_cpu_fault_storm),
 	KUNIT_CASE_SLOW(drm_pagemap_test_thp),
 	KUNIT_CASE(drm_pagemap_test_device_removal),

@@ -430,6 +430,9 @@ bool drm_gpusvm_range_pages_valid(struct drm_gpusvm *gpusvm,
 
 void drm_gpusvm_garbage_collect(struct drm_gpusvm *gpusvm);
 
+int drm_gpusvm_snapshot(struct drm_gpusvm *gpusvm, unsigned long start,
+			unsigned long end, unsigned long *hmm_pfns);
+
 bool drm_gpusvm_range_want_devmem(struct drm_gpusvm_range *range,
 				  const struct drm_gpusvm_ctx *ctx,
 				  struct drm_pagemap *dpagemap);

@@ -229,5 +229,7 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 				   struct mm_struct *mm, unsigned long start,
 				   unsigned long end);
 long drm_pagemap_devmem_evict(struct drm_pagemap_devmem *devmem);
+long drm_pagemap_evict(struct drm_pagemap *dpagemap, unsigned long npages);
+long drm_pagemap_make_room(struct drm_pagemap *dpagemap, unsigned long npages);
 
 #endif /* __DRM_PAGEMAP_H__ */

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Copyright (c) 2026 The drm_gpusvm authors
+ *
+ * simgpu: a simulated GPU for the glue drivers. It is hardware, so it holds
+ * no policy: it translates through the page tables a glue built, caches
+ * translations in a TLB until the glue flushes them, runs jobs until they
+ * fault, and copies between DMA addresses and VRAM when told to.
+ */
+
+#ifndef __SIMGPU_H__
+#define __SIMGPU_H__
+
+#include <linux/bits.h>
+#include <linux/dma-fence.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_pagemap.h>
+
+struct device;
+struct simgpu_as;
+struct simgpu_device;
+struct simgpu_job;
+
+/*
+ * A device address with this bit set is a VRAM offset of the device that
+ * translates it; without it, it is a DMA address of system memory. Never 0:
+ * a PTE of all zeroes is "not present".
+ */
+#define SIMGPU_VRAM_TAG		BIT_ULL(62)
+
+/**
+ * enum simgpu_access - What an access needs from a translation
+ * @SIMGPU_ACCESS_READ: A load
+ * @SIMGPU_ACCESS_WRITE: A store or a non-atomic read-modify-write
+ * @SIMGPU_ACCESS_ATOMIC: An atomic read-modify-write: needs a translation
+ *	with %SIMGPU_XLATE_ATOMIC (VRAM, or system memory the glue made
+ *	device-exclusive)
+ */
+enum simgpu_access {
+	SIMGPU_ACCESS_READ,
+	SIMGPU_ACCESS_WRITE,
+	SIMGPU_ACCESS_ATOMIC,
+};
+
+/* Translation flags, see &struct simgpu_xlate. */
+#define SIMGPU_XLATE_VALID	BIT(0)
+#define SIMGPU_XLATE_WRITE	BIT(1)
+#define SIMGPU_XLATE_ATOMIC	BIT(2)
+
+/**
+ * struct simgpu_xlate - One translation, as the page walker returns it
+ * @addr: Device address of the first byte of the page (see
+ *	%SIMGPU_VRAM_TAG), aligned to 1 << @shift
+ * @shift: Page size of the entry: 12, 16 or 21
+ * @flags: %SIMGPU_XLATE_VALID, %SIMGPU_XLATE_WRITE, %SIMGPU_XLATE_ATOMIC
+ */
+struct simgpu_xlate {
+	u64 addr;
+	unsigned int shift;
+	unsigned int flags;
+};
+
+/**
+ * struct simgpu_fault - A fault record, as the exec engine raises it
+ * @job: The stalled job; the glue must call simgpu_job_replay() or
+ *	simgpu_job_cancel() on it exactly once
+ * @va: Faulting GPU virtual address (byte granular)
+ * @access: What the access needed
+ * @not_present: true when no valid translation existed, false when the
+ *	translation lacked the permission @access needs
+ */
+struct simgpu_fault {
+	struct simgpu_job *job;
+	u64 va;
+	enum simgpu_access access;
+	bool not_present;
+};
+
+/**
+ * struct simgpu_as_ops - What the hardware needs from the glue per VM
+ */
+struct simgpu_as_ops {
+	/**
+	 * @walk: The page walker, in the glue's page-table format (required)
+	 *
+	 * Fill @xl for @va and return true, or return false when no valid
+	 * entry maps @va. Called on a TLB miss with &simgpu_as.lock held:
+	 * must not sleep, allocate or take a sleeping lock. Reads the glue's
+	 * page tables with READ_ONCE().
+	 */
+	bool (*walk)(struct simgpu_as *as, u64 va, struct simgpu_xlate *xl);
+
+	/**
+	 * @fault: A job of this VM stalled on a fault (required)
+	 *
+	 * Called from the exec engine's worker, process context, no simgpu
+	 * lock held. The glue queues @fault (copy it, the record is on the
+	 * engine's stack) and returns; it must not serve it inline, as
+	 * serving may need the engine (copies, other jobs).
+	 */
+	void (*fault)(struct simgpu_as *as, const struct simgpu_fault *fault);
+};
+
+#define SIMGPU_TLB_ENTRIES	64
+
+/**
+ * struct simgpu_tlb_entry - A cached translation
+ * @va: GPU VA of the page the entry maps, aligned to 1 << @xl.shift
+ * @xl: The translation
+ */
+struct simgpu_tlb_entry {
+	u64 va;
+	struct simgpu_xlate xl;
+};
+
+/**
+ * struct simgpu_as_stats - MMU counters of one address space
+ * @tlb_hits: Translations served by the TLB
+ * @tlb_misses: Page walks
+ * @tlb_flushes: Calls of simgpu_tlb_flush()
+ * @faults: Fault records raised by the exec engine
+ */
+struct simgpu_as_stats {
+	atomic64_t tlb_hits;
+	atomic64_t tlb_misses;
+	atomic64_t tlb_flushes;
+	atomic64_t faults;
+};
+
+/**
+ * struct simgpu_as - A GPU address space (one VM's MMU context)
+ *
+ * The MMU reaches memory only through @ops->walk and the TLB. Every access
+ * translates and touches memory with @lock held, and simgpu_tlb_flush()
+ * takes it too: when a flush returns, no access that used a dropped
+ * translation is still in flight. This is what lets a glue's invalidate op
+ * promise that the device can no longer reach the pages (R6).
+ */
+struct simgpu_as {
+	/** @sdev: The device */
+	struct simgpu_device *sdev;
+	/** @ops: The glue's walker and fault sink */
+	const struct simgpu_as_ops *ops;
+	/**
+	 * @lock: Protects @tlb and serialises accesses with flushes. A
+	 * spinlock taken inside the core's notifier lock (by the glue's
+	 * invalidate op); nothing is taken inside it.
+	 */
+	spinlock_t lock;
+	/** @tlb: Direct-mapped TLB, indexed by 4 KiB page number */
+	struct simgpu_tlb_entry tlb[SIMGPU_TLB_ENTRIES];
+	/** @jobs: Jobs of this address space not yet retired; under @lock */
+	struct list_head jobs;
+	/** @stats: Counters */
+	struct simgpu_as_stats stats;
+};
+
+/**
+ * enum simgpu_op_code - Exec engine operations, all over GPU VAs
+ * @SIMGPU_OP_LOAD: Read @len bytes at @va; the u32 sum lands in the job's
+ *	result (so a test can check what the device saw)
+ * @SIMGPU_OP_STORE: Write the u32 @value over @len bytes at @va
+ * @SIMGPU_OP_ADD: Add @value to each u32 of @len bytes at @va; not atomic
+ * @SIMGPU_OP_ATOMIC_ADD: Atomically add @value to each u32 of @len bytes
+ *	at @va; needs %SIMGPU_ACCESS_ATOMIC
+ * @SIMGPU_OP_MEMSET: Set @len bytes at @va to the low byte of @value
+ * @SIMGPU_OP_COPY: Copy @len bytes from @src to @va (no overlap)
+ */
+enum simgpu_op_code {
+	SIMGPU_OP_LOAD,
+	SIMGPU_OP_STORE,
+	SIMGPU_OP_ADD,
+	SIMGPU_OP_ATOMIC_ADD,
+	SIMGPU_OP_MEMSET,
+	SIMGPU_OP_COPY,
+	SIMGPU_OP_COUNT,
+};
+
+/**
+ * struct simgpu_op - One exec engine operation
+ * @code: &enum simgpu_op_code
+ * @value: Operand
+ * @va: Destination (or source of a load) GPU VA
+ * @src: Source GPU VA of a copy
+ * @len: Bytes; a multiple of 4 for the u32 operations
+ */
+struct simgpu_op {
+	u32 code;
+	u32 value;
+	u64 va;
+	u64 src;
+	u64 len;
+};
+
+/**
+ * struct simgpu_job - A job on the exec engine
+ *
+ * Refcounted through @fence: simgpu_job_get() and simgpu_job_put(). The
+ * fence signals when the job retires, with an error if it was cancelled.
+ */
+struct simgpu_job {
+	/** @fence: Completion; its refcount is the job's */
+	struct dma_fence fence;
+	/** @fence_lock: The fence's lock */
+	spinlock_t fence_lock;
+	/** @as: The address space it runs in; outlives the job */
+	struct simgpu_as *as;
+	/** @ops: The operations, owned by the job */
+	struct simgpu_op *ops;
+	/** @nops: Number of @ops */
+	u32 nops;
+	/** @pc: Index of the operation in progress; engine only */
+	u32 pc;
+	/** @pos: Bytes of ops[@pc] done; engine only */
+	u64 pos;
+	/** @result: Sum of every u32 loaded, see %SIMGPU_OP_LOAD */
+	u64 result;
+	/** @faults: Fault records this job raised */
+	u64 faults;
+	/** @entry: In &simgpu_as.jobs */
+	struct list_head entry;
+	/** @work: Runs the job on the exec engine */
+	struct work_struct work;
+	/** @stalled: Set while waiting for the glue; under &simgpu_as.lock */
+	bool stalled;
+};
+
+/**
+ * struct simgpu_stats - Device-wide counters
+ * @jobs: Jobs submitted
+ * @jobs_cancelled: Jobs retired with an error
+ * @copies: Copy engine jobs
+ * @copy_pages: Pages the copy engine moved
+ * @copy_failures: Copy engine jobs that failed (injected)
+ */
+struct simgpu_stats {
+	atomic64_t jobs;
+	atomic64_t jobs_cancelled;
+	atomic64_t copies;
+	atomic64_t copy_pages;
+	atomic64_t copy_failures;
+};
+
+unsigned int simgpu_count(void);
+struct simgpu_device *simgpu_get(unsigned int index);
+unsigned int simgpu_index(const struct simgpu_device *sdev);
+struct device *simgpu_dma_dev(struct simgpu_device *sdev);
+struct drm_pagemap *simgpu_pagemap(struct simgpu_device *sdev);
+const struct simgpu_stats *simgpu_stats(const struct simgpu_device *sdev);
+
+struct drm_pagemap_devmem *simgpu_devmem_alloc(struct simgpu_device *sdev,
+					       unsigned long npages);
+unsigned long simgpu_vram_free_pages(struct simgpu_device *sdev);
+unsigned long simgpu_vram_pages(struct simgpu_device *sdev);
+bool simgpu_devmem_is(struct simgpu_device *sdev,
+		      struct drm_pagemap_devmem *devmem);
+
+void simgpu_as_init(struct simgpu_as *as, struct simgpu_device *sdev,
+		    const struct simgpu_as_ops *ops);
+void simgpu_as_fini(struct simgpu_as *as);
+void simgpu_tlb_flush(struct simgpu_as *as, u64 start, u64 end);
+int simgpu_as_access(struct simgpu_as *as, u64 va, void *buf, size_t len,
+		     enum simgpu_access access);
+
+struct simgpu_job *simgpu_job_create(struct simgpu_as *as,
+				     const struct simgpu_op *ops, u32 nops);
+void simgpu_job_submit(struct simgpu_job *job);
+void simgpu_job_replay(struct simgpu_job *job);
+void simgpu_job_cancel(struct simgpu_job *job, int error);
+
+static inline struct simgpu_job *simgpu_job_get(struct simgpu_job *job)
+{
+	dma_fence_get(&job->fence);
+	return job;
+}
+
+static inline void simgpu_job_put(struct simgpu_job *job)
+{
+	if (job)
+		dma_fence_put(&job->fence);
+}
+
+#endif /* __SIMGPU_H__ */
