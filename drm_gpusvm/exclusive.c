@@ -3,6 +3,8 @@
  * Copyright (c) 2026 The drm_gpusvm authors
  */
 
+#include <linux/hmm.h>
+#include <linux/hugetlb.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -29,6 +31,12 @@
  * The THP is split first (R10), with the one exported tool that splits an
  * anonymous folio: migrate_vma_setup() splits it while collecting, and
  * finalising without destinations puts every (now small) page back.
+ *
+ * migrate_vma_setup() splits only PMD-mapped THPs. A THP that is already
+ * mapped by PTEs (after a partial munmap or mprotect) and a hugetlb page
+ * cannot be split or made exclusive with what 6.12 exports, so such a
+ * request fails at once with -EOPNOTSUPP instead of spinning until the
+ * get_pages timeout; the driver then uses device memory or gives up.
  */
 
 /**
@@ -84,8 +92,12 @@ int drm_gpusvm_exclusive_prepare(struct drm_gpusvm *gpusvm,
 
 	mmap_read_lock(gpusvm->mm);
 	migrate.vma = vma_lookup(gpusvm->mm, start);
-	err = migrate.vma && end <= migrate.vma->vm_end ?
-	      migrate_vma_setup(&migrate) : -EFAULT;
+	if (!migrate.vma || end > migrate.vma->vm_end)
+		err = -EFAULT;
+	else if (is_vm_hugetlb_page(migrate.vma))
+		err = -EOPNOTSUPP;
+	else
+		err = migrate_vma_setup(&migrate);
 	if (!err) {
 		/* No destinations: every collected page goes back, split */
 		migrate_vma_pages(&migrate);
@@ -95,6 +107,34 @@ int drm_gpusvm_exclusive_prepare(struct drm_gpusvm *gpusvm,
 
 	kvfree(migrate.src);
 	return err;
+}
+
+/*
+ * May the faulted pages of the span become exclusive? mmap_lock held, the
+ * span just faulted in. -EAGAIN with @x->resplit for a PMD-mapped THP (a
+ * hole faulted in as one after the split); -EOPNOTSUPP for what cannot be
+ * split, see DOC: Overview.
+ */
+int drm_gpusvm_exclusive_check(struct drm_gpusvm_excl *x,
+			       const struct hmm_range *hmm_range)
+{
+	unsigned long i, first = (x->start - hmm_range->start) >> PAGE_SHIFT;
+
+	for (i = first; i < first + x->npages; i++) {
+		unsigned long pfn = hmm_range->hmm_pfns[i];
+		struct folio *folio;
+
+		if (!(pfn & HMM_PFN_VALID))
+			continue;
+		folio = page_folio(hmm_pfn_to_page(pfn));
+		if (!folio_test_large(folio) || folio_is_zone_device(folio))
+			continue;
+		if (folio_test_hugetlb(folio) || !hmm_pfn_to_map_order(pfn))
+			return -EOPNOTSUPP;
+		x->resplit = true;
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 /* Release pages returned by drm_gpusvm_exclusive_grab(). */

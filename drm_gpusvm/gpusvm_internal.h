@@ -16,6 +16,7 @@
 #include <drm/drm_gpusvm.h>
 
 struct dentry;
+struct hmm_range;
 struct page;
 struct vm_area_struct;
 
@@ -86,16 +87,21 @@ unsigned int drm_gpusvm_count_chunks(const unsigned long *pfns,
  * @end: End of the span (exclusive)
  * @npages: Pages in the span
  * @pages: The pages, locked and referenced while exclusive is being set up
+ * @resplit: A THP appeared in the span after the split (a hole faulted in
+ *	as a THP): split again before the next attempt
  */
 struct drm_gpusvm_excl {
 	unsigned long start;
 	unsigned long end;
 	unsigned long npages;
 	struct page **pages;
+	bool resplit;
 };
 
 int drm_gpusvm_exclusive_prepare(struct drm_gpusvm *gpusvm,
 				 unsigned long start, unsigned long end);
+int drm_gpusvm_exclusive_check(struct drm_gpusvm_excl *x,
+			       const struct hmm_range *hmm_range);
 int drm_gpusvm_exclusive_grab(struct drm_gpusvm *gpusvm, unsigned long start,
 			      unsigned long end, struct page **pages);
 void drm_gpusvm_exclusive_release(struct page **pages, unsigned long npages);

@@ -441,6 +441,8 @@ static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 	mmap_read_lock(gpusvm->mm);
 	err = drm_gpusvm_hmm_fault(hmm_range, ctx);
 	if (!err && x)
+		err = drm_gpusvm_exclusive_check(x, hmm_range);
+	if (!err && x)
 		err = drm_gpusvm_exclusive_grab(gpusvm, x->start, x->end,
 						x->pages);
 	mmap_read_unlock(gpusvm->mm);
@@ -515,7 +517,9 @@ out_release:
  * read-only mapping (retry with @ctx->read_only); -EINVAL for a fault span
  * outside the range; -EFAULT when the span is not mapped, the
  * process is exiting or DMA mapping failed; -EBUSY when invalidations kept
- * racing past the timeout; -ENOMEM; -EOPNOTSUPP for device-private pages.
+ * racing past the timeout; -ENOMEM; -EOPNOTSUPP for device-private pages,
+ * and for device-exclusive access to a THP mapped by PTEs or a hugetlb
+ * page, which 6.12 cannot split (see exclusive.c).
  */
 int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 			       struct drm_gpusvm_range *range,
@@ -562,6 +566,13 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 		if (time_after(jiffies, timeout)) {
 			err = -EBUSY;
 			break;
+		}
+		if (x && x->resplit) {
+			x->resplit = false;
+			err = drm_gpusvm_exclusive_prepare(gpusvm, x->start,
+							   x->end);
+			if (err)
+				break;
 		}
 		cond_resched();
 	}

@@ -25,6 +25,7 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
+#include <linux/hmm.h>
 #include <linux/kref.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -1621,6 +1622,62 @@ static void drm_gpusvm_test_exclusive_thp(struct kunit *test)
 							false), 0);
 }
 
+/*
+ * A hole faulted in by the atomic fault itself may come in as a THP after
+ * the split: it is split again, not retried until the timeout.
+ */
+static void drm_gpusvm_test_exclusive_thp_hole(struct kunit *test)
+{
+	unsigned long start = DRM_GPUSVM_TEST_BASE + SZ_4M;
+	unsigned long addr = start + SZ_1M + 11 * PAGE_SIZE;
+	struct drm_gpusvm_ctx ctx = drm_gpusvm_test_atomic_ctx(addr);
+	struct drm_gpusvm_test *priv = test->priv;
+	struct drm_gpusvm_range *range;
+
+	range = drm_gpusvm_test_map(test, addr, &ctx);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_exclusive(priv, range, addr,
+							addr + PAGE_SIZE), 1);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(priv, range, addr,
+							addr + PAGE_SIZE,
+							true), 0);
+}
+
+/*
+ * 6.12 cannot split a THP that is already mapped by PTEs (here after a
+ * partial munmap), nor make its pages exclusive: the request fails at once
+ * with -EOPNOTSUPP instead of spinning until the get_pages timeout.
+ */
+static void drm_gpusvm_test_exclusive_pte_mapped_thp(struct kunit *test)
+{
+	unsigned long start = DRM_GPUSVM_TEST_BASE, end = start + SZ_2M;
+	unsigned long addr = start + SZ_1M + 13 * PAGE_SIZE;
+	struct drm_gpusvm_ctx ctx = drm_gpusvm_test_atomic_ctx(addr);
+	struct drm_gpusvm_test *priv = test->priv;
+	struct drm_gpusvm_range *range;
+	unsigned long t0;
+	int err;
+
+	drm_gpusvm_test_fill(test, start, end);
+	range = drm_gpusvm_test_map(test, start, &drm_gpusvm_test_write_ctx);
+	drm_gpusvm_test_require_thp(test, range);
+	/* Unmapping the last page maps the rest of the THP with PTEs */
+	KUNIT_ASSERT_EQ(test, vm_munmap(end - PAGE_SIZE, PAGE_SIZE), 0);
+
+	range = drm_gpusvm_range_find_or_insert(&priv->svm, addr, &ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, range);
+	kunit_add_action(test, drm_gpusvm_test_range_put, range);
+	t0 = jiffies;
+	err = drm_gpusvm_range_get_pages(&priv->svm, range, &ctx);
+	KUNIT_EXPECT_EQ(test, err, -EOPNOTSUPP);
+	KUNIT_EXPECT_LT(test, jiffies_to_msecs(jiffies - t0),
+			HMM_RANGE_DEFAULT_TIMEOUT / 2);
+	/* Nothing was lost: the device can still read the page */
+	range = drm_gpusvm_test_map(test, addr, &drm_gpusvm_test_read_ctx);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(priv, range, addr,
+							addr + PAGE_SIZE,
+							false), 0);
+}
+
 static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE_PARAM(drm_gpusvm_test_pages_hold_data,
 			 drm_gpusvm_test_regions_gen_params),
@@ -1653,6 +1710,8 @@ static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE(drm_gpusvm_test_exclusive_revoked_by_cpu),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_own_event),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_thp),
+	KUNIT_CASE(drm_gpusvm_test_exclusive_thp_hole),
+	KUNIT_CASE(drm_gpusvm_test_exclusive_pte_mapped_thp),
 	/* Regression tests of fixed core bugs (R16, stale commits, UAF) */
 	KUNIT_CASE(drm_gpusvm_test_fault_span_only),
 	KUNIT_CASE(drm_gpusvm_test_refault_current_range),
