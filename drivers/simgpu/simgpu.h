@@ -17,6 +17,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_pagemap.h>
@@ -68,7 +69,10 @@ struct simgpu_xlate {
 /**
  * struct simgpu_fault - A fault record, as the exec engine raises it
  * @job: The stalled job; the glue must call simgpu_job_replay() or
- *	simgpu_job_cancel() on it exactly once
+ *	simgpu_job_cancel() on it exactly once. The engine's reference keeps
+ *	it alive until then, unless simgpu_as_fini() cancels it first: a
+ *	glue that may hold the record past simgpu_as_fini() takes its own
+ *	reference with simgpu_job_get()
  * @va: Faulting GPU virtual address (byte granular)
  * @access: What the access needed
  * @not_present: true when no valid translation existed, false when the
@@ -156,6 +160,18 @@ struct simgpu_as {
 	struct simgpu_tlb_entry tlb[SIMGPU_TLB_ENTRIES];
 	/** @jobs: Jobs of this address space not yet retired; under @lock */
 	struct list_head jobs;
+	/**
+	 * @running: Exec engine workers inside a job of this address space,
+	 * including its @ops->fault call; under @lock
+	 */
+	unsigned int running;
+	/**
+	 * @dying: Set by simgpu_as_fini(): a job that faults now is cancelled
+	 * with -ECANCELED instead of reported; under @lock
+	 */
+	bool dying;
+	/** @idle: Woken when @jobs empties or @running drops, under @lock */
+	wait_queue_head_t idle;
 	/** @stats: Counters */
 	struct simgpu_as_stats stats;
 };
@@ -170,6 +186,7 @@ struct simgpu_as {
  *	at @va; needs %SIMGPU_ACCESS_ATOMIC
  * @SIMGPU_OP_MEMSET: Set @len bytes at @va to the low byte of @value
  * @SIMGPU_OP_COPY: Copy @len bytes from @src to @va (no overlap)
+ * @SIMGPU_OP_COUNT: Number of operation codes, not an operation
  */
 enum simgpu_op_code {
 	SIMGPU_OP_LOAD,
@@ -222,12 +239,25 @@ struct simgpu_job {
 	u64 result;
 	/** @faults: Fault records this job raised */
 	u64 faults;
+	/** @bounce: A page for %SIMGPU_OP_COPY, or NULL; engine only */
+	void *bounce;
 	/** @entry: In &simgpu_as.jobs */
 	struct list_head entry;
 	/** @work: Runs the job on the exec engine */
 	struct work_struct work;
 	/** @stalled: Set while waiting for the glue; under &simgpu_as.lock */
 	bool stalled;
+	/**
+	 * @retired: The fence signalled (or is about to) and the job left
+	 * &simgpu_as.jobs; under &simgpu_as.lock
+	 */
+	bool retired;
+	/**
+	 * @cancel_error: A cancel asked while the job was queued or running;
+	 * the engine retires it with this error before its next access.
+	 * Under &simgpu_as.lock, read by the engine with READ_ONCE()
+	 */
+	int cancel_error;
 };
 
 /**
@@ -266,6 +296,8 @@ void simgpu_as_fini(struct simgpu_as *as);
 void simgpu_tlb_flush(struct simgpu_as *as, u64 start, u64 end);
 int simgpu_as_access(struct simgpu_as *as, u64 va, void *buf, size_t len,
 		     enum simgpu_access access);
+bool simgpu_as_translate(struct simgpu_as *as, u64 va,
+			 struct simgpu_xlate *xl);
 
 struct simgpu_job *simgpu_job_create(struct simgpu_as *as,
 				     const struct simgpu_op *ops, u32 nops);
@@ -273,12 +305,26 @@ void simgpu_job_submit(struct simgpu_job *job);
 void simgpu_job_replay(struct simgpu_job *job);
 void simgpu_job_cancel(struct simgpu_job *job, int error);
 
+/**
+ * simgpu_job_get() - Take a reference on a job
+ * @job: The job
+ *
+ * Return: @job, so calls can be chained.
+ */
 static inline struct simgpu_job *simgpu_job_get(struct simgpu_job *job)
 {
 	dma_fence_get(&job->fence);
 	return job;
 }
 
+/**
+ * simgpu_job_put() - Drop a reference on a job
+ * @job: The job, or NULL
+ *
+ * The last reference frees the job and its operations.
+ *
+ * Context: Any context.
+ */
 static inline void simgpu_job_put(struct simgpu_job *job)
 {
 	if (job)
