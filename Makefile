@@ -22,11 +22,24 @@ CHECKPATCH_FLAGS = -q --emacs --strict --show-types --no-tree \
 
 all: modules tools
 
-# User-space test programs, static so they run in the busybox initramfs.
-tools: tools/gpusvm-selftest
+# User-space programs, static so they run in the busybox initramfs.
+TOOLS = tools/gpusvm-selftest tools/gpusvm-demo tools/xe-glue-test
+TOOL_CFLAGS = -static -O2 -Wall -Wextra -Werror
+# The glue uAPI headers include <drm/drm.h>, which the host need not have
+# (it comes with libdrm-dev): take it from the test kernel's headers_install,
+# searched after the system headers so that only drm/ comes from there.
+UAPI_CFLAGS = -idirafter $(KDIR)/usr/include
+
+tools: $(TOOLS)
 
 tools/gpusvm-selftest: tools/gpusvm-selftest.c kunit/selftest/drm_gpusvm_selftest_uapi.h
-	$(CC) -static -O2 -Wall -Wextra -Werror -Ikunit/selftest -o $@ $<
+	$(CC) $(TOOL_CFLAGS) -Ikunit/selftest -o $@ $<
+
+tools/gpusvm-demo: tools/gpusvm-demo.c drivers/xe-glue/xe_glue_drm.h | $(STAMP)
+	$(CC) $(TOOL_CFLAGS) -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<
+
+tools/xe-glue-test: tools/xe-glue-test.c drivers/xe-glue/xe_glue_drm.h | $(STAMP)
+	$(CC) $(TOOL_CFLAGS) -pthread -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<
 
 $(STAMP):
 	scripts/build-kernel >/dev/null
@@ -58,4 +71,4 @@ demo:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f .sparse.log tools/gpusvm-selftest
+	rm -f .sparse.log $(TOOLS)
