@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The drm_gpusvm authors
  */
 
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
@@ -125,6 +126,20 @@ VISIBLE_IF_KUNIT unsigned int drm_gpusvm_count_chunks(const unsigned long *pfns,
 }
 EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_count_chunks);
 
+/*
+ * A page that the CPU and several devices share is DMA-mapped once per
+ * device, an overlap dma-debug reports: on a non-coherent device the cache
+ * maintenance of one mapping could destroy data written through another.
+ * A device mirroring a CPU address space is cache-coherent with it in
+ * practice (its accesses race with CPU stores at any time, with no sync
+ * point), so there is nothing to sync and the overlap is legitimate; only
+ * a non-coherent device keeps the syncs and the report.
+ */
+static unsigned long drm_gpusvm_dma_attrs(struct device *dev)
+{
+	return dev_is_dma_coherent(dev) ? DMA_ATTR_SKIP_CPU_SYNC : 0;
+}
+
 /* Unmap the first @n entries of @dma. */
 static void drm_gpusvm_dma_unmap(struct device *dev,
 				 const struct drm_gpusvm_dma *dma,
@@ -134,8 +149,10 @@ static void drm_gpusvm_dma_unmap(struct device *dev,
 
 	for (i = 0; i < n; i++)
 		if (dma[i].present && !dma[i].devmem)
-			dma_unmap_page(dev, dma[i].addr,
-				       PAGE_SIZE << dma[i].order, dma[i].dir);
+			dma_unmap_page_attrs(dev, dma[i].addr,
+					     PAGE_SIZE << dma[i].order,
+					     dma[i].dir,
+					     drm_gpusvm_dma_attrs(dev));
 }
 
 /*
@@ -178,7 +195,8 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 	dma->dir = dma->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	if (drm_gpusvm_should_fail_alloc())
 		return -EFAULT;
-	dma->addr = dma_map_page(dev, page, 0, PAGE_SIZE << order, dma->dir);
+	dma->addr = dma_map_page_attrs(dev, page, 0, PAGE_SIZE << order,
+				       dma->dir, drm_gpusvm_dma_attrs(dev));
 	if (dma_mapping_error(dev, dma->addr)) {
 		dma->addr = 0;
 		return -EFAULT;

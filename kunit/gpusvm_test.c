@@ -22,6 +22,7 @@
  */
 
 #include <linux/debug_locks.h>
+#include <linux/device.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
@@ -102,6 +103,8 @@ KUNIT_DEFINE_ACTION_WRAPPER(drm_gpusvm_test_fini, drm_gpusvm_fini,
 			    struct drm_gpusvm *);
 KUNIT_DEFINE_ACTION_WRAPPER(drm_gpusvm_test_range_put, drm_gpusvm_range_put,
 			    struct drm_gpusvm_range *);
+KUNIT_DEFINE_ACTION_WRAPPER(drm_gpusvm_test_root_device_unregister,
+			    root_device_unregister, struct device *);
 
 static struct drm_gpusvm_test *to_drm_gpusvm_test(struct drm_gpusvm *svm)
 {
@@ -1678,6 +1681,57 @@ static void drm_gpusvm_test_exclusive_pte_mapped_thp(struct kunit *test)
 							false), 0);
 }
 
+/*
+ * Two devices mirror one mm and map the same writable pages at once, as
+ * two GPUs of one process do. Both see the data; dma-debug must not call
+ * the per-device mappings of a shared page an overlap (it would splat).
+ */
+static void drm_gpusvm_test_two_devices_share_pages(struct kunit *test)
+{
+	unsigned long start = DRM_GPUSVM_TEST_BASE, end = start + SZ_64K;
+	struct drm_gpusvm_test *priv = test->priv, *other;
+	struct drm_gpusvm_range *range, *orange;
+
+	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	other->buf = priv->buf;
+	/* The DRM KUnit helper makes one device per test: a second by hand */
+	other->dev = root_device_register("drm_gpusvm_kunit_other");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other->dev);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							drm_gpusvm_test_root_device_unregister,
+							other->dev), 0);
+	other->dev->dma_mask = &other->dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(other->dev,
+							DMA_BIT_MASK(64)), 0);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_init(&other->svm, "kunit-other",
+					      other->dev, current->mm, NULL, 0,
+					      TASK_SIZE & PAGE_MASK, 0,
+					      &drm_gpusvm_test_ops), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							drm_gpusvm_test_fini,
+							&other->svm), 0);
+
+	drm_gpusvm_test_fill(test, start, end);
+	range = drm_gpusvm_test_map(test, start, &drm_gpusvm_test_write_ctx);
+	orange = drm_gpusvm_range_find_or_insert(&other->svm, start,
+						 &drm_gpusvm_test_write_ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, orange);
+	kunit_add_action(test, drm_gpusvm_test_range_put, orange);
+	KUNIT_ASSERT_EQ(test, drm_gpusvm_range_get_pages(&other->svm, orange,
+							 &drm_gpusvm_test_write_ctx),
+			0);
+
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(priv, range, start, end,
+							false), 0);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_test_bad_pages(other, orange, start,
+							end, false), 0);
+	/* Unmapping invalidates both mirrors */
+	KUNIT_ASSERT_EQ(test, vm_munmap(start, PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(priv, range));
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(other, orange));
+}
+
 static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE_PARAM(drm_gpusvm_test_pages_hold_data,
 			 drm_gpusvm_test_regions_gen_params),
@@ -1712,6 +1766,7 @@ static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE(drm_gpusvm_test_exclusive_thp),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_thp_hole),
 	KUNIT_CASE(drm_gpusvm_test_exclusive_pte_mapped_thp),
+	KUNIT_CASE(drm_gpusvm_test_two_devices_share_pages),
 	/* Regression tests of fixed core bugs (R16, stale commits, UAF) */
 	KUNIT_CASE(drm_gpusvm_test_fault_span_only),
 	KUNIT_CASE(drm_gpusvm_test_refault_current_range),
