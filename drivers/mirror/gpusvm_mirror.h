@@ -55,6 +55,10 @@ struct gpusvm_mirror_ops {
 	 * glue's GPU fault handler does, retrying invalidation races itself.
 	 * Return 0, or the core's error: -EFAULT (not mapped, or no access
 	 * such as PROT_NONE), -EPERM (write to read-only), -ENOMEM, -EBUSY.
+	 * On 0 every page of the span must be bound with @access (an
+	 * invalidation racing in is fine): hmm-tests expects one fault per
+	 * fresh span, and the mirror faults again, counting, where a page is
+	 * still missing.
 	 */
 	int (*vm_fault)(void *vm, unsigned long start, unsigned long end,
 			enum simgpu_access access);
@@ -63,7 +67,9 @@ struct gpusvm_mirror_ops {
 	 * @vm_migrate: Migrate [@start, @end) (page aligned, every page in a
 	 * readable VMA; the mirror checks that) to this device's VRAM through
 	 * the core, then bind what is present without faulting anything in.
-	 * Return the number of pages moved or a negative errno.
+	 * Return the number of pages moved or a negative errno. An error
+	 * fails the command, so a migration that falls back to system memory
+	 * (R3) returns the pages it moved, possibly 0, not an error.
 	 */
 	long (*vm_migrate)(void *vm, unsigned long start, unsigned long end);
 };

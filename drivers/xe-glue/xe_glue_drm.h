@@ -7,6 +7,11 @@
  * address space of the process that created it (system-allocator mode):
  * any malloc'ed or mmap'ed address is a GPU address, resolved on the first
  * GPU fault.
+ *
+ * The ioctls that touch memory (MADVISE, PREFETCH, EXEC) return -EACCES
+ * when called from a process whose mm is not the VM's (a forked child
+ * holding the file); WAIT, VM_STATS and VM_DESTROY work from any holder.
+ * Errors change nothing.
  */
 
 #ifndef __XE_GLUE_DRM_H__
@@ -36,9 +41,14 @@ struct drm_xe_glue_vm_create {
 };
 
 /**
- * struct drm_xe_glue_vm_destroy - Destroy a VM; pending jobs are cancelled
+ * struct drm_xe_glue_vm_destroy - Destroy a VM
  * @vm_id: Handle; unknown -ENOENT
  * @pad: Must be 0
+ *
+ * The VM's handle and its jobs' handles go at once (later use: -ENOENT).
+ * The VM itself goes when no ioctl uses it any more, and its jobs still
+ * waiting for a fault are cancelled then; an ioctl in flight on the VM (a
+ * WAIT) finishes normally.
  */
 struct drm_xe_glue_vm_destroy {
 	__u32 vm_id;
@@ -110,7 +120,8 @@ struct drm_xe_glue_prefetch {
  * @va: Destination (source for a load), GPU VA = process VA
  * @src: Source of a copy, else 0
  * @len: Bytes, non-zero; a multiple of 4 and @va 4-byte aligned for the
- *	u32 operations; spans must not wrap
+ *	u32 operations; spans must not wrap, and a copy's source and
+ *	destination must not overlap (-EINVAL)
  */
 struct drm_xe_glue_op {
 	__u32 code;
