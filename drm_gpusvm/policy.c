@@ -75,6 +75,15 @@
  *	with -EACCES. Bounded so that a CPU hammering the same page cannot
  *	livelock the GPU fault handler.
  *
+ * ``busy_replays`` (default 8)
+ *	A GPU fault whose page collection kept losing races with
+ *	invalidations for the core's whole timeout (-EBUSY, typically two
+ *	devices pulling one range into their own memory) is not the job's
+ *	fault: the driver replays the job, so the other side and the VM's
+ *	other faults get through in between, up to this many such faults of
+ *	a VM in a row; then the job fails with -EBUSY, so contention cannot
+ *	stall a VM for ever. See drm_gpusvm_fault_busy_replay().
+ *
  * ``devmem_timeslice_ms`` (default 5)
  *	Minimum residency of freshly migrated data on the device: a CPU fault
  *	within this time of the migration waits for the rest of it before
@@ -172,6 +181,11 @@ static unsigned int atomic_retries = 3;
 module_param(atomic_retries, uint, 0444);
 MODULE_PARM_DESC(atomic_retries,
 		 "Retries of a strict GPU atomic fault before -EACCES (default 3)");
+
+static unsigned int busy_replays = 8;
+module_param(busy_replays, uint, 0444);
+MODULE_PARM_DESC(busy_replays,
+		 "GPU faults in a row that found the core busy and replay before a job fails (default 8)");
 
 static unsigned int devmem_timeslice_ms = 5;
 module_param(devmem_timeslice_ms, uint, 0444);
@@ -369,6 +383,24 @@ int drm_gpusvm_atomic_retry(unsigned int attempt)
 EXPORT_SYMBOL_GPL(drm_gpusvm_atomic_retry);
 
 /**
+ * drm_gpusvm_fault_busy_replay() - Replay a job whose fault found the core busy?
+ * @streak: Faults of the VM in a row that ended with -EBUSY, this one
+ *	included, starting at 1
+ *
+ * For a driver whose GPU fault got -EBUSY from
+ * drm_gpusvm_range_get_pages(): replay the job (its access faults again)
+ * or give up on it. The driver resets its streak on any other outcome.
+ *
+ * Return: 0 to replay, -EBUSY once ``busy_replays`` such faults in a row
+ * were replayed.
+ */
+int drm_gpusvm_fault_busy_replay(unsigned int streak)
+{
+	return streak < READ_ONCE(busy_replays) ? 0 : -EBUSY;
+}
+EXPORT_SYMBOL_GPL(drm_gpusvm_fault_busy_replay);
+
+/**
  * drm_gpusvm_policy_cpu_fault_delay() - Residency left before a CPU fault
  * @migrated_at: jiffies of the migration to device memory, 0 if unknown
  * @now: The current time in jiffies
@@ -434,8 +466,9 @@ static int drm_gpusvm_policy_show(struct seq_file *m, void *data)
 		   migrate_on_fault, thrash_window_ms);
 	seq_printf(m, "thrash_threshold %u\nthrash_cooldown_ms %u\n",
 		   thrash_threshold, thrash_cooldown_ms);
-	seq_printf(m, "atomic_retries %u\ndevmem_timeslice_ms %u\n",
-		   atomic_retries, devmem_timeslice_ms);
+	seq_printf(m, "atomic_retries %u\nbusy_replays %u\n",
+		   atomic_retries, busy_replays);
+	seq_printf(m, "devmem_timeslice_ms %u\n", devmem_timeslice_ms);
 	seq_printf(m, "fault_ahead_kb %u\nevict_on_pressure %u\n",
 		   fault_ahead_kb, evict_on_pressure);
 	return 0;

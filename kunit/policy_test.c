@@ -242,6 +242,17 @@ static void drm_gpusvm_policy_test_atomic_retry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drm_gpusvm_atomic_retry(attempt), -EACCES);
 }
 
+/* A VM replays busy faults a bounded number of times in a row. */
+static void drm_gpusvm_policy_test_busy_replay(struct kunit *test)
+{
+	unsigned int streak = 1;
+
+	while (!drm_gpusvm_fault_busy_replay(streak) && streak < 1000)
+		streak++;
+	KUNIT_EXPECT_EQ(test, streak, 8U);
+	KUNIT_EXPECT_EQ(test, drm_gpusvm_fault_busy_replay(1), 0);
+}
+
 /* The GPU fault span is the fault_ahead window clipped to the range. */
 static void drm_gpusvm_policy_test_fault_span(struct kunit *test)
 {
@@ -299,6 +310,7 @@ static struct kunit_case drm_gpusvm_policy_tests[] = {
 			 policy_migrate_gen_params),
 	KUNIT_CASE(drm_gpusvm_policy_test_thrash),
 	KUNIT_CASE(drm_gpusvm_policy_test_atomic_retry),
+	KUNIT_CASE(drm_gpusvm_policy_test_busy_replay),
 	KUNIT_CASE(drm_gpusvm_policy_test_fault_span),
 	KUNIT_CASE(drm_gpusvm_policy_test_cpu_fault_window),
 	KUNIT_CASE(drm_gpusvm_policy_test_cpu_fault_delay),

@@ -38,9 +38,9 @@
  * A fault that keeps losing races for the core's whole timeout (-EBUSY,
  * typically two devices pulling the same range to their own memory) is not
  * the job's fault: the job is replayed and faults again, which lets the
- * other side's work and this VM's other faults through in between. After
- * %XE_GLUE_MAX_BUSY such faults in a row the job is cancelled with -EBUSY,
- * so contention cannot stall a VM for ever.
+ * other side's work and this VM's other faults through in between. How
+ * many such faults in a row are replayed before the job is cancelled with
+ * -EBUSY is policy: drm_gpusvm_fault_busy_replay().
  *
  * Atomics: the device can only do an atomic on VRAM or on a page the core
  * made device-exclusive (exclusive.c); xe_glue_pt_bind() says whether the
@@ -321,7 +321,7 @@ static void xe_glue_fault_handle(struct xe_glue_vm *vm,
 		err = xe_glue_fault_serve(vm, &req, &next);
 		mutex_unlock(&vm->lock);
 	}
-	if (err == -EBUSY && ++vm->busy_streak < XE_GLUE_MAX_BUSY)
+	if (err == -EBUSY && !drm_gpusvm_fault_busy_replay(++vm->busy_streak))
 		err = 0;	/* Replay: the access faults again */
 	else
 		vm->busy_streak = 0;

@@ -49,12 +49,6 @@ struct mm_struct;
 
 /* Fault-bind loops; one round needs one or two, invalidation races more. */
 #define XE_GLUE_MAX_TRIES	32
-/*
- * Faults of a VM in a row that found the core busy (-EBUSY: invalidations
- * kept racing for the core's timeout) and were replayed for another try
- * before one is cancelled.
- */
-#define XE_GLUE_MAX_BUSY	8
 
 /**
  * struct xe_glue_device - One DRM device, on one simgpu

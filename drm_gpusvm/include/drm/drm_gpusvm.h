@@ -440,6 +440,7 @@ long drm_gpusvm_range_migrate_to_devmem(struct drm_gpusvm *gpusvm,
 					struct drm_gpusvm_range *range,
 					struct drm_pagemap_devmem *devmem);
 int drm_gpusvm_atomic_retry(unsigned int attempt);
+int drm_gpusvm_fault_busy_replay(unsigned int streak);
 void drm_gpusvm_policy_fault_span(unsigned long range_start,
 				  unsigned long range_end, unsigned long addr,
 				  unsigned long *start, unsigned long *end);
