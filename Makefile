@@ -32,13 +32,13 @@ UAPI_CFLAGS = -idirafter $(KDIR)/usr/include
 
 tools: $(TOOLS)
 
-tools/gpusvm-selftest: tools/gpusvm-selftest.c kunit/selftest/drm_gpusvm_selftest_uapi.h
+tools/gpusvm-selftest: tools/gpusvm-selftest.c tools/tap.h kunit/selftest/drm_gpusvm_selftest_uapi.h
 	$(CC) $(TOOL_CFLAGS) -Ikunit/selftest -o $@ $<
 
 tools/gpusvm-demo: tools/gpusvm-demo.c drivers/xe-glue/xe_glue_drm.h | $(STAMP)
 	$(CC) $(TOOL_CFLAGS) -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<
 
-tools/xe-glue-test: tools/xe-glue-test.c drivers/xe-glue/xe_glue_drm.h | $(STAMP)
+tools/xe-glue-test: tools/xe-glue-test.c tools/tap.h drivers/xe-glue/xe_glue_drm.h | $(STAMP)
 	$(CC) $(TOOL_CFLAGS) -pthread -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<
 
 $(STAMP):

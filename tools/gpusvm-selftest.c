@@ -30,26 +30,13 @@
 #include <unistd.h>
 
 #include "drm_gpusvm_selftest_uapi.h"
+#include "tap.h"
 
 #define DEV_PATH	"/dev/drm_gpusvm_selftest"
 #define SZ_2M		(2UL << 20)
 /* The core's default notifier size: a window of its own for the race. */
 #define SZ_512M		(512UL << 20)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum { PASS, FAIL, SKIP };
-
-static size_t page_size;
-static char skip_reason[128];
-
-/* Report a failed check with its line and jump to the test's cleanup. */
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("# %s:%d: check failed: %s (errno %d)\n",	\
-		       __func__, __LINE__, #cond, errno);		\
-		goto out;						\
-	}								\
-} while (0)
 
 /* Device ioctls; each returns 0 or -errno. */
 static int dev_access(int fd, unsigned long req, const void *addr, size_t size,
@@ -1179,10 +1166,7 @@ out:
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const struct tap_test tests[] = {
 	{ "basic_read", test_basic_read },
 	{ "device_write", test_device_write },
 	{ "munmap_middle", test_munmap_middle },
@@ -1203,91 +1187,20 @@ static const struct {
 	{ "migrate_bad_input", test_migrate_bad_input },
 };
 
-/* Kernel taint flags a splat sets: BAD_PAGE (KASAN), DIE, WARN. */
-#define SPLAT_TAINTS	((1UL << 5) | (1UL << 7) | (1UL << 9))
-
-static unsigned long kernel_taint(void)
+/* The test device must be there, else nothing can run. */
+static int setup(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-	unsigned long t = 0;
+	int fd = dev_open();
 
-	if (f) {
-		if (fscanf(f, "%lu", &t) != 1)
-			t = 0;
-		fclose(f);
+	if (fd < 0) {
+		printf("Bail out! %s: %s\n", DEV_PATH, strerror(errno));
+		return -1;
 	}
-	return t;
-}
-
-/*
- * Run one test; a kernel splat during it fails it even when the bytes were
- * right. Taints are sticky, so only the first splatting test is caught
- * here; scripts/vmrun still scans the whole console log.
- */
-static int run_test(int (*fn)(void))
-{
-	unsigned long before = kernel_taint(), new;
-	int r = fn();
-
-	new = kernel_taint() & ~before & SPLAT_TAINTS;
-	if (new) {
-		printf("# kernel taint 0x%lx appeared: splat on the console\n",
-		       new);
-		r = FAIL;
-	}
-	return r;
-}
-
-/* Run every test, or only those named on the command line. */
-static int selected(int argc, char **argv, const char *name)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return 1;
-	return argc < 2;
+	close(fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	size_t n = ARRAY_SIZE(tests), i, plan = 0, num = 0;
-	int fd, failed = 0;
-
-	for (i = 0; i < n; i++)
-		plan += selected(argc, argv, tests[i].name);
-	if (!plan || (argc > 1 && plan != (size_t)argc - 1)) {
-		fprintf(stderr, "usage: %s [TEST]...\n", argv[0]);
-		for (i = 0; i < n; i++)
-			fprintf(stderr, "  %s\n", tests[i].name);
-		return 2;
-	}
-
-	page_size = sysconf(_SC_PAGESIZE);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", plan);
-
-	fd = dev_open();
-	if (fd < 0) {
-		printf("Bail out! %s: %s\n", DEV_PATH, strerror(errno));
-		return 1;
-	}
-	close(fd);
-
-	for (i = 0; i < n; i++) {
-		int r;
-
-		if (!selected(argc, argv, tests[i].name))
-			continue;
-		skip_reason[0] = '\0';
-		r = run_test(tests[i].fn);
-		if (r == SKIP)
-			printf("ok %zu %s # SKIP %s\n", ++num, tests[i].name,
-			       skip_reason);
-		else
-			printf("%sok %zu %s\n", r == PASS ? "" : "not ",
-			       ++num, tests[i].name);
-		failed += r == FAIL;
-	}
-	return failed ? 1 : 0;
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), setup);
 }

@@ -30,10 +30,10 @@
 #include <unistd.h>
 
 #include "xe_glue_drm.h"
+#include "tap.h"
 
 #define DRIVER_NAME	"xe_glue"
 #define SZ_2M		(2UL << 20)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* x86-64 with 4-level paging (the VM boots with no5lvl). */
 #define USER_VA_END	(1ULL << 47)
 /* Long enough for anything the tests submit under qemu TCG. */
@@ -41,21 +41,8 @@
 /* A render node number that cannot be another test's. */
 #define MAX_NODES	64
 
-enum { PASS, FAIL, SKIP };
-
-static size_t page_size;
-static char skip_reason[128];
 static char node_path[64];
 static int node_count;
-
-/* Report a failed check with its line and jump to the test's cleanup. */
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("# %s:%d: check failed: %s (errno %d)\n",	\
-		       __func__, __LINE__, #cond, errno);		\
-		goto out;						\
-	}								\
-} while (0)
 
 /* Like CHECK, but says what an ioctl or job returned when it is wrong. */
 #define CHECK_EQ(got, want) do {					\
@@ -2151,10 +2138,7 @@ out:
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const struct tap_test tests[] = {
 	{ "version", test_version },
 	{ "vm_create_destroy", test_vm_create_destroy },
 	{ "store", test_store },
@@ -2193,41 +2177,6 @@ static const struct {
 	{ "bad_stats", test_bad_stats },
 };
 
-/* Kernel taint flags a splat sets: BAD_PAGE (KASAN), DIE, WARN. */
-#define SPLAT_TAINTS	((1UL << 5) | (1UL << 7) | (1UL << 9))
-
-static unsigned long kernel_taint(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-	unsigned long t = 0;
-
-	if (f) {
-		if (fscanf(f, "%lu", &t) != 1)
-			t = 0;
-		fclose(f);
-	}
-	return t;
-}
-
-/*
- * Run one test; a kernel splat during it fails it even when the bytes were
- * right. Taints are sticky, so only the first splatting test is caught
- * here; scripts/vmrun still scans the whole console log.
- */
-static int run_test(int (*fn)(void))
-{
-	unsigned long before = kernel_taint(), new;
-	int r = fn();
-
-	new = kernel_taint() & ~before & SPLAT_TAINTS;
-	if (new) {
-		printf("# kernel taint 0x%lx appeared: splat on the console\n",
-		       new);
-		r = FAIL;
-	}
-	return r;
-}
-
 /* The first render node of DRIVER_NAME; counts them all in node_count. */
 static int find_node(void)
 {
@@ -2254,54 +2203,17 @@ static int find_node(void)
 	return node_count ? 0 : -ENODEV;
 }
 
-/* Run every test, or only those named on the command line. */
-static int selected(int argc, char **argv, const char *name)
+/* A render node of the glue must be there, else nothing can run. */
+static int setup(void)
 {
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return 1;
-	return argc < 2;
+	if (find_node()) {
+		printf("Bail out! no render node of driver %s\n", DRIVER_NAME);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	size_t n = ARRAY_SIZE(tests), i, plan = 0, num = 0;
-	int failed = 0;
-
-	for (i = 0; i < n; i++)
-		plan += selected(argc, argv, tests[i].name);
-	if (!plan || (argc > 1 && plan != (size_t)argc - 1)) {
-		fprintf(stderr, "usage: %s [TEST]...\n", argv[0]);
-		for (i = 0; i < n; i++)
-			fprintf(stderr, "  %s\n", tests[i].name);
-		return 2;
-	}
-
-	page_size = sysconf(_SC_PAGESIZE);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", plan);
-
-	if (find_node()) {
-		printf("Bail out! no render node of driver %s\n", DRIVER_NAME);
-		return 1;
-	}
-
-	for (i = 0; i < n; i++) {
-		int r;
-
-		if (!selected(argc, argv, tests[i].name))
-			continue;
-		skip_reason[0] = '\0';
-		r = run_test(tests[i].fn);
-		if (r == SKIP)
-			printf("ok %zu %s # SKIP %s\n", ++num, tests[i].name,
-			       skip_reason);
-		else
-			printf("%sok %zu %s\n", r == PASS ? "" : "not ",
-			       ++num, tests[i].name);
-		failed += r == FAIL;
-	}
-	return failed ? 1 : 0;
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), setup);
 }
