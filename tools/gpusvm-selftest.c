@@ -122,31 +122,6 @@ static int all_zero(const void *p, size_t size)
 	return 1;
 }
 
-/*
- * Anonymous RW memory between two PROT_NONE guard pages, so that it never
- * merges with a neighbouring VMA: the core's fault windows then depend on
- * this mapping only.
- */
-static void *map_region(size_t size)
-{
-	char *p = mmap(NULL, size + 2 * page_size, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	if (mprotect(p + page_size, size, PROT_READ | PROT_WRITE)) {
-		munmap(p, size + 2 * page_size);
-		return NULL;
-	}
-	return p + page_size;
-}
-
-static void unmap_region(void *p, size_t size)
-{
-	if (p)
-		munmap((char *)p - page_size, size + 2 * page_size);
-}
-
 static int dev_open(void)
 {
 	return open(DEV_PATH, O_RDWR | O_CLOEXEC);
@@ -309,17 +284,6 @@ static int fork_child(int fd, unsigned char *p, size_t size, unsigned int seed,
 		return 3;
 	fill(p, size, new_seed);
 	return check_pattern(p, size, 0, new_seed) ? 0 : 4;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# child status 0x%x\n", status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /*

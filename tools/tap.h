@@ -5,15 +5,19 @@
  * The TAP harness the user-space test programs share: a table of named
  * tests, each PASS, FAIL or SKIP, run in order or by name from the command
  * line, with a kernel splat during a test failing it. scripts/tap-count
- * counts the output. Header-only: each program is one file.
+ * counts the output. Also the memory and process helpers every test
+ * program needs. Header-only: each program is one file.
  */
 
 #ifndef __GPUSVM_TOOLS_TAP_H__
 #define __GPUSVM_TOOLS_TAP_H__
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -37,6 +41,57 @@ struct tap_test {
 	const char *name;
 	int (*fn)(void);
 };
+
+/*
+ * Anonymous RW memory between two PROT_NONE guard pages, so that it never
+ * merges with a neighbouring VMA: the core's fault windows then depend on
+ * this mapping only. @align aligns the usable part (THP).
+ */
+static void *map_region_aligned(size_t size, size_t align)
+{
+	size_t total = size + 2 * page_size + align;
+	char *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	char *p;
+
+	if (base == MAP_FAILED)
+		return NULL;
+	p = base + page_size;
+	if (align > page_size)
+		p = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	/* Trim to exactly one guard page on each side. */
+	if (p - page_size > base)
+		munmap(base, p - page_size - base);
+	if (base + total > p + size + page_size)
+		munmap(p + size + page_size, base + total - (p + size + page_size));
+	if (mprotect(p, size, PROT_READ | PROT_WRITE)) {
+		munmap(p - page_size, size + 2 * page_size);
+		return NULL;
+	}
+	return p;
+}
+
+static void *map_region(size_t size)
+{
+	return map_region_aligned(size, page_size);
+}
+
+static void unmap_region(void *p, size_t size)
+{
+	if (p)
+		munmap((char *)p - page_size, size + 2 * page_size);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		printf("# child status 0x%x\n", status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 /* Kernel taint flags a splat sets: BAD_PAGE (KASAN), DIE, WARN. */
 #define SPLAT_TAINTS	((1UL << 5) | (1UL << 7) | (1UL << 9))

@@ -319,45 +319,6 @@ static uint64_t sum32(const uint32_t *p, size_t n)
 	return s;
 }
 
-/*
- * Anonymous RW memory between two PROT_NONE guard pages, so that it never
- * merges with a neighbouring VMA. @align aligns the usable part (THP).
- */
-static void *map_region_aligned(size_t size, size_t align)
-{
-	size_t total = size + 2 * page_size + align;
-	char *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	char *p;
-
-	if (base == MAP_FAILED)
-		return NULL;
-	p = base + page_size;
-	if (align > page_size)
-		p = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-	/* Trim to exactly one guard page on each side. */
-	if (p - page_size > base)
-		munmap(base, p - page_size - base);
-	if (base + total > p + size + page_size)
-		munmap(p + size + page_size, base + total - (p + size + page_size));
-	if (mprotect(p, size, PROT_READ | PROT_WRITE)) {
-		munmap(p - page_size, size + 2 * page_size);
-		return NULL;
-	}
-	return p;
-}
-
-static void *map_region(size_t size)
-{
-	return map_region_aligned(size, page_size);
-}
-
-static void unmap_region(void *p, size_t size)
-{
-	if (p)
-		munmap((char *)p - page_size, size + 2 * page_size);
-}
-
 /* An address range that nothing maps: mapped, then unmapped again. */
 static void *hole(size_t size)
 {
@@ -366,17 +327,6 @@ static void *hole(size_t size)
 	if (p)
 		unmap_region(p, size);
 	return p;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		printf("# child status 0x%x\n", status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Tests. */
