@@ -286,8 +286,14 @@ int xe_glue_fault_serve(struct xe_glue_vm *vm,
 	return -EBUSY;
 }
 
-/* Map a DRM_XE_GLUE_LOC_* attribute to the core's location. */
-static enum drm_gpusvm_location xe_glue_loc(u32 loc)
+/**
+ * xe_glue_loc() - The core's location for a DRM_XE_GLUE_LOC_* value
+ * @loc: DRM_XE_GLUE_LOC_*
+ *
+ * Return: the matching &enum drm_gpusvm_location; DEFAULT for anything
+ * else.
+ */
+enum drm_gpusvm_location xe_glue_loc(u32 loc)
 {
 	switch (loc) {
 	case DRM_XE_GLUE_LOC_SYSTEM:

@@ -159,12 +159,10 @@ int xe_glue_prefetch_ioctl(struct drm_device *drm, void *data,
 	struct xe_glue_vm *vm;
 	int err;
 
-	if (args->location == DRM_XE_GLUE_LOC_SYSTEM)
-		loc = DRM_GPUSVM_LOC_SYSTEM;
-	else if (args->location == DRM_XE_GLUE_LOC_DEVICE)
-		loc = DRM_GPUSVM_LOC_DEVICE;
-	else
+	if (args->location != DRM_XE_GLUE_LOC_SYSTEM &&
+	    args->location != DRM_XE_GLUE_LOC_DEVICE)
 		return -EINVAL;
+	loc = xe_glue_loc(args->location);
 	err = xe_glue_check_span(args->start, args->range, true);
 	if (err)
 		return err;

@@ -233,6 +233,7 @@ bool xe_glue_pt_walk(struct simgpu_as *as, u64 va, struct simgpu_xlate *xl);
 void xe_glue_as_fault(struct simgpu_as *as, const struct simgpu_fault *fault);
 void xe_glue_fault_work(struct work_struct *work);
 void xe_glue_fault_drain(struct xe_glue_vm *vm);
+enum drm_gpusvm_location xe_glue_loc(u32 loc);
 int xe_glue_fault_serve(struct xe_glue_vm *vm,
 			const struct xe_glue_fault_req *req,
 			unsigned long *next);
