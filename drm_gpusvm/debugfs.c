@@ -22,10 +22,13 @@
  * counters of &struct drm_pagemap_stats: migrations and pages each way,
  * bytes each way, fallbacks, copy failures, evictions and CPU faults on
  * device memory. The module directory also holds ``policy``, every knob of
- * policy.c with its value, and ``fail_alloc``, a standard
- * fault-injection attribute (see Documentation/fault-injection/) that fails
- * the core's allocations and DMA mappings, with task filtering, so tests
- * can fail the N-th allocation of one operation (R11).
+ * policy.c with its value, and two standard fault-injection attributes
+ * (see Documentation/fault-injection/), both with task filtering:
+ * ``fail_alloc`` fails the core's allocations and DMA mappings, so tests
+ * can fail the N-th allocation of one operation (R11); ``fail_seqno``
+ * makes a drm_gpusvm_range_get_pages() attempt find its sequence number
+ * stale, as if an invalidation had raced with it, so race suites drive the
+ * retry path at a chosen rate (R4).
  */
 
 static struct dentry *drm_gpusvm_debugfs_dir;
@@ -45,7 +48,8 @@ static const struct drm_gpusvm_stat_name drm_gpusvm_stat_names[] = {
 	STAT(invalidations_gpu), STAT(nonblock_ok), STAT(nonblock_refused),
 	STAT(two_pass), STAT(two_pass_fallback), STAT(gc_ranges),
 	STAT(notifiers), STAT(migrations_to_devmem), STAT(migrate_fallbacks),
-	STAT(migrate_backoffs), STAT(thrash_events),
+	STAT(migrate_backoffs), STAT(thrash_events), STAT(pages_to_devmem),
+	STAT(binds), STAT(bind_retries),
 };
 
 #define PSTAT(name__) { #name__, offsetof(struct drm_pagemap_stats, name__) }
@@ -151,6 +155,8 @@ int drm_gpusvm_debugfs_init(void)
 	drm_gpusvm_debugfs_dir = debugfs_create_dir("drm_gpusvm", NULL);
 	fault_create_debugfs_attr("fail_alloc", drm_gpusvm_debugfs_dir,
 				  &drm_gpusvm_fail_alloc);
+	fault_create_debugfs_attr("fail_seqno", drm_gpusvm_debugfs_dir,
+				  &drm_gpusvm_fail_seqno);
 	drm_gpusvm_policy_debugfs(drm_gpusvm_debugfs_dir);
 	return 0;
 }

@@ -148,6 +148,19 @@ bool drm_gpusvm_should_fail_alloc(void)
 	return should_fail(&drm_gpusvm_fail_alloc, 1);
 }
 
+struct fault_attr drm_gpusvm_fail_seqno = FAULT_ATTR_INITIALIZER;
+EXPORT_SYMBOL_IF_KUNIT(drm_gpusvm_fail_seqno);
+
+/*
+ * Invalidation injection (R4): make a get_pages attempt behave as if an
+ * invalidation had bumped the notifier sequence after the snapshot, so
+ * race suites exercise the retry path at a rate they choose.
+ */
+bool drm_gpusvm_should_fail_seqno(void)
+{
+	return should_fail(&drm_gpusvm_fail_seqno, 1);
+}
+
 static const struct mmu_interval_notifier_ops drm_gpusvm_notifier_ops;
 
 static void drm_gpusvm_gc_work(struct work_struct *work);

@@ -110,6 +110,8 @@ void drm_gpusvm_exclusive_mark(struct drm_gpusvm_range *range,
 
 bool drm_gpusvm_should_fail_alloc(void);
 extern struct fault_attr drm_gpusvm_fail_alloc;
+bool drm_gpusvm_should_fail_seqno(void);
+extern struct fault_attr drm_gpusvm_fail_seqno;
 
 bool drm_gpusvm_range_cpu_unmapped(struct drm_gpusvm_range *range);
 void drm_gpusvm_pages_free(struct drm_gpusvm_range *range);

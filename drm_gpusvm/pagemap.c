@@ -530,25 +530,28 @@ static void drm_pagemap_count_to_ram(struct drm_pagemap *dpagemap,
 }
 
 /*
- * Move [start, end) of @vma back to RAM. The page at @fault_addr (the one
- * the CPU faulted on) must make progress: without a destination for it
- * the fault fails with -ENOMEM rather than spinning.
+ * Move [start, end) of @vma back to RAM. A page the CPU faulted on
+ * (@fault_page at @fault_addr, NULL for an explicit migration) must make
+ * progress: without a destination for it the fault fails with -ENOMEM
+ * rather than spinning. Returns the pages moved, or a negative errno.
  */
-static int drm_pagemap_migrate_vma_to_ram(struct drm_pagemap *dpagemap,
-					  struct vm_area_struct *vma,
-					  unsigned long start, unsigned long end,
-					  struct vm_fault *vmf)
+static long drm_pagemap_migrate_vma_to_ram(struct drm_pagemap *dpagemap,
+					   struct vm_area_struct *vma,
+					   unsigned long start, unsigned long end,
+					   struct page *fault_page,
+					   unsigned long fault_addr)
 {
-	unsigned long fault_idx = (vmf->address - start) >> PAGE_SHIFT;
+	unsigned long fault_idx = (fault_addr - start) >> PAGE_SHIFT;
 	struct migrate_vma migrate = {
 		.vma = vma,
 		.start = start,
 		.end = end,
 		.pgmap_owner = drm_pagemap_owner(dpagemap),
 		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-		.fault_page = vmf->page,
+		.fault_page = fault_page,
 	};
 	struct drm_pagemap_migrate m;
+	unsigned long moved;
 	int err;
 
 	err = drm_pagemap_migrate_alloc(&m, (end - start) >> PAGE_SHIFT);
@@ -561,7 +564,8 @@ static int drm_pagemap_migrate_vma_to_ram(struct drm_pagemap *dpagemap,
 		goto out_free;
 
 	drm_pagemap_alloc_ram(dpagemap, vma, start, &m);
-	if ((m.src[fault_idx] & MIGRATE_PFN_MIGRATE) && !m.dst[fault_idx])
+	if (fault_page && (m.src[fault_idx] & MIGRATE_PFN_MIGRATE) &&
+	    !m.dst[fault_idx])
 		err = -ENOMEM;
 	else
 		err = drm_pagemap_copy_out(dpagemap, &m);
@@ -569,12 +573,57 @@ static int drm_pagemap_migrate_vma_to_ram(struct drm_pagemap *dpagemap,
 	if (err)
 		drm_pagemap_drop_ram(&m);
 	migrate_vma_pages(&migrate);
-	drm_pagemap_count_to_ram(dpagemap, drm_pagemap_count_moved(&m));
+	moved = drm_pagemap_count_moved(&m);
+	drm_pagemap_count_to_ram(dpagemap, moved);
 	migrate_vma_finalize(&migrate);
 out_free:
 	drm_pagemap_migrate_free(&m);
-	return err;
+	return err ?: moved;
 }
+
+/**
+ * drm_pagemap_migrate_span_to_ram() - Move a VA span's device pages home
+ * @dpagemap: The pagemap whose pages move
+ * @mm: The mm, with mmap_lock held in read mode
+ * @start: Start of the span, page aligned
+ * @end: End of the span (exclusive), page aligned
+ *
+ * The explicit counterpart of a CPU fault: every page of @dpagemap mapped
+ * in [@start, @end) is copied to a new system page and the CPU mapping
+ * switched over, VMA by VMA; holes in the span are skipped. Best effort,
+ * like a CPU fault's window: a page that is busy or gets no system page
+ * stays where it is, and the return value says how many moved.
+ *
+ * Context: Process context, mmap_lock of @mm held in read mode; no gpusvm
+ * notifier lock.
+ *
+ * Return: the number of pages moved, -ENOMEM, or the copy engine's error
+ * (the data of that VMA's span then stays in device memory).
+ */
+long drm_pagemap_migrate_span_to_ram(struct drm_pagemap *dpagemap,
+				     struct mm_struct *mm, unsigned long start,
+				     unsigned long end)
+{
+	struct vm_area_struct *vma;
+	long moved = 0, ret;
+
+	mmap_assert_locked(mm);
+	while (start < end) {
+		vma = find_vma_intersection(mm, start, end);
+		if (!vma)
+			break;
+		start = max(start, vma->vm_start);
+		ret = drm_pagemap_migrate_vma_to_ram(dpagemap, vma, start,
+						     min(end, vma->vm_end),
+						     NULL, 0);
+		if (ret < 0)
+			return ret;
+		moved += ret;
+		start = vma->vm_end;
+	}
+	return moved;
+}
+EXPORT_SYMBOL_GPL(drm_pagemap_migrate_span_to_ram);
 
 /*
  * Let freshly migrated data stay on the device for the policy's timeslice
@@ -611,7 +660,7 @@ static vm_fault_t drm_pagemap_cpu_fault(struct vm_fault *vmf)
 	struct drm_pagemap *dpagemap = drm_pagemap_page_to_dpagemap(vmf->page);
 	unsigned long start, end;
 	vm_fault_t ret;
-	int err;
+	long err;
 
 	ret = drm_pagemap_cpu_fault_wait(vmf);
 	if (ret)
@@ -619,7 +668,9 @@ static vm_fault_t drm_pagemap_cpu_fault(struct vm_fault *vmf)
 	atomic64_inc(&dpagemap->stats.cpu_faults);
 	drm_gpusvm_policy_cpu_fault_window(vmf->vma, vmf->address, &start, &end);
 	err = drm_pagemap_migrate_vma_to_ram(dpagemap, vmf->vma, start, end,
-					     vmf);
+					     vmf->page, vmf->address);
+	if (err > 0)
+		err = 0;
 	if (err == -ENOMEM)
 		return VM_FAULT_OOM;
 	return err ? VM_FAULT_SIGBUS : 0;
@@ -774,6 +825,39 @@ long drm_pagemap_make_room(struct drm_pagemap *dpagemap, unsigned long npages)
 	return moved;
 }
 EXPORT_SYMBOL_GPL(drm_pagemap_make_room);
+
+/**
+ * drm_pagemap_devmem_alloc() - Allocate device memory, making room for it
+ * @dpagemap: The pagemap
+ * @npages: Pages wanted
+ *
+ * Calls &drm_pagemap_ops.devmem_alloc; when the memory is full, asks
+ * drm_pagemap_make_room() (the eviction policy) for @npages and tries once
+ * more. The fault service allocates through this, so every driver gets
+ * the same answer to memory pressure.
+ *
+ * Context: Process context; same lock rules as drm_pagemap_make_room().
+ *
+ * Return: the allocation with one reference for the caller, or an ERR_PTR:
+ * -EOPNOTSUPP when the pagemap has no &drm_pagemap_ops.devmem_alloc,
+ * -ENODEV after drm_pagemap_fini(), -ENOMEM or the driver's error.
+ */
+struct drm_pagemap_devmem *drm_pagemap_devmem_alloc(struct drm_pagemap *dpagemap,
+						    unsigned long npages)
+{
+	struct drm_pagemap_devmem *devmem;
+
+	if (!dpagemap->ops->devmem_alloc)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (READ_ONCE(dpagemap->revoked))
+		return ERR_PTR(-ENODEV);
+	devmem = dpagemap->ops->devmem_alloc(dpagemap, npages);
+	if (PTR_ERR_OR_ZERO(devmem) == -ENOMEM &&
+	    drm_pagemap_make_room(dpagemap, npages) > 0)
+		devmem = dpagemap->ops->devmem_alloc(dpagemap, npages);
+	return devmem;
+}
+EXPORT_SYMBOL_GPL(drm_pagemap_devmem_alloc);
 
 /* Is any allocation of @dpagemap still alive? */
 static bool drm_pagemap_has_devmem(struct drm_pagemap *dpagemap)

@@ -477,7 +477,8 @@ static int drm_gpusvm_get_pages_once(struct drm_gpusvm *gpusvm,
 
 	down_write(&gpusvm->notifier_lock);
 	if (mmu_interval_read_retry(hmm_range->notifier,
-				    hmm_range->notifier_seq)) {
+				    hmm_range->notifier_seq) ||
+	    drm_gpusvm_should_fail_seqno()) {
 		err = -EAGAIN;
 		goto err_unlock;
 	}

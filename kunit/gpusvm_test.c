@@ -532,6 +532,66 @@ static void drm_gpusvm_test_seq_retry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, val, DRM_GPUSVM_TEST_RACE_VALUE);
 }
 
+/* Arm drm_gpusvm_fail_seqno for this thread: @times stale snapshots. */
+static void drm_gpusvm_test_seqno_arm(int times)
+{
+	struct fault_attr *attr = &drm_gpusvm_fail_seqno;
+
+	attr->verbose = 0;
+	attr->task_filter = true;
+	attr->probability = 100;
+	attr->interval = 1;
+	atomic_set(&attr->space, 0);
+	atomic_set(&attr->times, times);
+	current->make_it_fail = 1;
+}
+
+static void drm_gpusvm_test_seqno_disarm(void *unused)
+{
+	struct fault_attr *attr = &drm_gpusvm_fail_seqno;
+
+	atomic_set(&attr->times, 0);
+	attr->probability = 0;
+	attr->task_filter = false;
+}
+
+/*
+ * Invalidation injection (R4): each injected collision costs one retry
+ * and the pages still arrive; collisions without end give -EBUSY after
+ * the timeout and leave nothing valid behind.
+ */
+static void drm_gpusvm_test_seqno_inject(struct kunit *test)
+{
+	struct drm_gpusvm_test *priv = test->priv;
+	struct drm_gpusvm_range *range;
+	s64 retries;
+	int err;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							drm_gpusvm_test_seqno_disarm,
+							NULL), 0);
+	range = drm_gpusvm_test_range(test, DRM_GPUSVM_TEST_BASE,
+				      &drm_gpusvm_test_read_ctx);
+	retries = atomic64_read(&priv->svm.stats.retries);
+	drm_gpusvm_test_seqno_arm(3);
+	err = drm_gpusvm_range_get_pages(&priv->svm, range,
+					 &drm_gpusvm_test_read_ctx);
+	current->make_it_fail = 0;
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&priv->svm.stats.retries),
+			retries + 3);
+	KUNIT_EXPECT_TRUE(test, drm_gpusvm_test_valid(priv, range));
+
+	drm_gpusvm_range_unmap_pages(&priv->svm, range);
+	drm_gpusvm_test_seqno_arm(-1);
+	err = drm_gpusvm_range_get_pages(&priv->svm, range,
+					 &drm_gpusvm_test_read_ctx);
+	current->make_it_fail = 0;
+	drm_gpusvm_test_seqno_disarm(NULL);
+	KUNIT_EXPECT_EQ(test, err, -EBUSY);
+	KUNIT_EXPECT_FALSE(test, drm_gpusvm_test_valid(priv, range));
+}
+
 /* Partial and whole munmap of a mapped 2 MiB range. */
 struct drm_gpusvm_test_munmap {
 	const char *desc;
@@ -1736,6 +1796,7 @@ static struct kunit_case drm_gpusvm_test_cases[] = {
 	KUNIT_CASE_PARAM(drm_gpusvm_test_pages_hold_data,
 			 drm_gpusvm_test_regions_gen_params),
 	KUNIT_CASE(drm_gpusvm_test_seq_retry),
+	KUNIT_CASE(drm_gpusvm_test_seqno_inject),
 	KUNIT_CASE_PARAM(drm_gpusvm_test_munmap_gc,
 			 drm_gpusvm_test_munmaps_gen_params),
 	KUNIT_CASE(drm_gpusvm_test_gc_keeps_notifier),

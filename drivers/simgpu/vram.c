@@ -293,12 +293,29 @@ static void simgpu_devmem_release(struct drm_pagemap_devmem *devmem)
 	kfree(d);
 }
 
+/*
+ * drm_pagemap_ops.devmem_alloc: VRAM is taken only when the migration
+ * populates, but like a real allocator this says -ENOMEM up front when the
+ * pool cannot hold @npages, so the core's eviction policy can make room
+ * first instead of the migration failing half way.
+ */
+static struct drm_pagemap_devmem *
+simgpu_pagemap_devmem_alloc(struct drm_pagemap *dpagemap, unsigned long npages)
+{
+	struct simgpu_device *sdev = to_simgpu_device(dpagemap);
+
+	if (simgpu_vram_free_pages(sdev) < npages)
+		return ERR_PTR(-ENOMEM);
+	return simgpu_devmem_alloc(sdev, npages);
+}
+
 const struct drm_pagemap_ops simgpu_pagemap_ops = {
 	.populate_devmem = simgpu_populate_devmem,
 	.copy_to_devmem = simgpu_copy_to_devmem,
 	.copy_to_ram = simgpu_copy_to_ram,
 	.device_addr = simgpu_device_addr,
 	.devmem_release = simgpu_devmem_release,
+	.devmem_alloc = simgpu_pagemap_devmem_alloc,
 };
 
 /**

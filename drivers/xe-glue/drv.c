@@ -140,7 +140,7 @@ static int xe_glue_vms_show(struct seq_file *m, void *data)
 		seq_printf(m, "%s faults %lld pages_mapped %lld to_vram %lld invalidations %lld jobs %lld failed %lld pt_pages %lld entries_4k %lld entries_64k %lld entries_2m %lld\n",
 			   vm->name, (long long)atomic64_read(&vm->stats.faults),
 			   (long long)atomic64_read(&vm->stats.pages_mapped),
-			   (long long)atomic64_read(&vm->stats.pages_to_vram),
+			   (long long)atomic64_read(&vm->gpusvm.stats.pages_to_devmem),
 			   (long long)atomic64_read(&vm->stats.invalidations),
 			   (long long)atomic64_read(&vm->stats.jobs),
 			   (long long)atomic64_read(&vm->stats.jobs_failed),

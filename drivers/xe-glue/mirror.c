@@ -22,8 +22,8 @@
  * Each open file gets a VM of its own on the unit's device, with the
  * attributes test_hmm's device has everywhere: system memory preferred,
  * atomics served from system memory through device-exclusive access. The
- * ops reuse the GPU fault path (xe_glue_fault_serve()) and the migration
- * path (xe_glue_migrate_span()); device accesses go through simgpu's MMU
+ * ops use the core's fault service (drm_gpusvm_fault_service()) and
+ * explicit migration (drm_gpusvm_migrate_span()); device accesses go through simgpu's MMU
  * and this driver's page tables, as a job's would.
  */
 
@@ -71,12 +71,13 @@ static int xe_glue_mirror_vm_fault(void *data, unsigned long start,
 				   unsigned long end, enum simgpu_access access)
 {
 	struct xe_glue_vm *vm = data;
-	struct xe_glue_fault_req req = {
+	struct drm_gpusvm_fault_req req = {
 		.start = start & PAGE_MASK,
 		.end = PAGE_ALIGN(end),
 		.access = xe_glue_mirror_access(access),
 		.preferred = DRM_GPUSVM_LOC_SYSTEM,
-		.atomic = DRM_XE_GLUE_ATOMIC_GLOBAL,
+		.atomic = DRM_GPUSVM_ATOMIC_GLOBAL,
+		.dpagemap = simgpu_pagemap(vm->xdev->sdev),
 	};
 	unsigned long va, next;
 	int err = 0;
@@ -86,7 +87,7 @@ static int xe_glue_mirror_vm_fault(void *data, unsigned long start,
 	mutex_lock(&vm->lock);
 	for (va = req.start; va < req.end && !err; va = next) {
 		req.addr = va;
-		err = xe_glue_fault_serve(vm, &req, &next);
+		err = drm_gpusvm_fault_service(&vm->gpusvm, &req, &next);
 		if (!err && fatal_signal_pending(current))
 			err = -EINTR;
 	}
@@ -95,10 +96,17 @@ static int xe_glue_mirror_vm_fault(void *data, unsigned long start,
 	return err;
 }
 
-static long xe_glue_mirror_vm_migrate(void *vm, unsigned long start,
+static long xe_glue_mirror_vm_migrate(void *data, unsigned long start,
 				      unsigned long end)
 {
-	return xe_glue_migrate_span(vm, start, end);
+	struct xe_glue_vm *vm = data;
+	long moved;
+
+	mutex_lock(&vm->lock);
+	moved = drm_gpusvm_migrate_span(&vm->gpusvm, start, end,
+					simgpu_pagemap(vm->xdev->sdev));
+	mutex_unlock(&vm->lock);
+	return moved;
 }
 
 static const struct gpusvm_mirror_ops xe_glue_mirror_ops = {

@@ -219,8 +219,8 @@ static bool xe_glue_pt_needs_leaf(struct xe_glue_vm *vm,
 }
 
 /**
- * xe_glue_pt_prepare() - Allocate the tables a range's bind needs
- * @vm: The VM
+ * xe_glue_pt_prepare() - &drm_gpusvm_ops.bind_prepare: allocate tables
+ * @gpusvm: The VM's gpusvm
  * @range: The range, after drm_gpusvm_range_get_pages()
  *
  * Context: Process context, VM lock held, notifier lock not held: tables
@@ -228,8 +228,11 @@ static bool xe_glue_pt_needs_leaf(struct xe_glue_vm *vm,
  *
  * Return: 0 or -ENOMEM.
  */
-int xe_glue_pt_prepare(struct xe_glue_vm *vm, struct drm_gpusvm_range *range)
+int xe_glue_pt_prepare(struct drm_gpusvm *gpusvm,
+		       struct drm_gpusvm_range *range)
 {
+	struct xe_glue_vm *vm = to_xe_glue_vm(gpusvm);
+
 	lockdep_assert_held(&vm->lock);
 	return xe_glue_pt_prepare_span(vm, drm_gpusvm_range_start(range),
 				       drm_gpusvm_range_end(range),
@@ -383,8 +386,8 @@ static int xe_glue_pt_write_chunk(struct xe_glue_bind *b, unsigned long va,
 }
 
 /**
- * xe_glue_pt_bind() - Write the entries of a range's collected pages
- * @vm: The VM
+ * xe_glue_pt_bind() - &drm_gpusvm_ops.bind: write a range's entries
+ * @gpusvm: The VM's gpusvm
  * @range: The range; drm_gpusvm_range_pages_valid() said yes under the
  *	lock the caller still holds
  * @addr: An address of the range whose entry the caller asks about
@@ -398,9 +401,10 @@ static int xe_glue_pt_write_chunk(struct xe_glue_bind *b, unsigned long va,
  * Return: 0, or -EAGAIN when a table is missing: call
  * xe_glue_pt_prepare() without the notifier lock and bind again.
  */
-int xe_glue_pt_bind(struct xe_glue_vm *vm, struct drm_gpusvm_range *range,
+int xe_glue_pt_bind(struct drm_gpusvm *gpusvm, struct drm_gpusvm_range *range,
 		    unsigned long addr, bool *atomic)
 {
+	struct xe_glue_vm *vm = to_xe_glue_vm(gpusvm);
 	struct xe_glue_bind b = { .vm = vm, .addr = addr };
 	struct drm_gpusvm_dma *dma;
 	struct page *page, *next;

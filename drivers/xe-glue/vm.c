@@ -121,6 +121,8 @@ static bool xe_glue_invalidate_nonblock(struct drm_gpusvm *gpusvm,
 static const struct drm_gpusvm_ops xe_glue_gpusvm_ops = {
 	.invalidate = xe_glue_invalidate,
 	.invalidate_nonblock = xe_glue_invalidate_nonblock,
+	.bind_prepare = xe_glue_pt_prepare,
+	.bind = xe_glue_pt_bind,
 };
 
 /* Teach lockdep that the VM lock ranks above the core's and ours. */
@@ -396,12 +398,13 @@ int xe_glue_vm_stats_ioctl(struct drm_device *drm, void *data,
 
 	args->gpu_faults = atomic64_read(&vm->stats.faults);
 	args->pages_mapped = atomic64_read(&vm->stats.pages_mapped);
-	args->migrations_to_vram = atomic64_read(&vm->stats.pages_to_vram);
+	args->migrations_to_vram =
+		atomic64_read(&vm->gpusvm.stats.pages_to_devmem);
 	args->bytes_to_vram = args->migrations_to_vram * PAGE_SIZE;
 	args->migrations_to_ram = atomic64_read(&pstats->pages_to_ram);
 	args->bytes_to_ram = args->migrations_to_ram * PAGE_SIZE;
 	args->retries = atomic64_read(&vm->gpusvm.stats.retries) +
-			atomic64_read(&vm->stats.bind_retries);
+			atomic64_read(&vm->gpusvm.stats.bind_retries);
 	args->invalidations = atomic64_read(&vm->stats.invalidations);
 	args->tlb_flushes = atomic64_read(&vm->as.stats.tlb_flushes);
 	args->jobs = atomic64_read(&vm->stats.jobs);

@@ -47,9 +47,6 @@ struct mm_struct;
 #define XE_PT_INDEX(va__, level__) \
 	(((va__) >> XE_PT_SHIFT(level__)) & (XE_PT_ENTRIES - 1))
 
-/* Fault-bind loops; one round needs one or two, invalidation races more. */
-#define XE_GLUE_MAX_TRIES	32
-
 /**
  * struct xe_glue_device - One DRM device, on one simgpu
  */
@@ -80,8 +77,6 @@ struct xe_glue_attr {
  * struct xe_glue_vm_stats - What a VM did, for DRM_IOCTL_XE_GLUE_VM_STATS
  * @faults: Fault records served (replayed or cancelled)
  * @pages_mapped: 4 KiB pages bound
- * @pages_to_vram: Pages this VM's faults and prefetches moved to VRAM
- * @bind_retries: Binds that lost a race with an invalidation
  * @invalidations: Invalidate op calls that zapped a valid entry
  * @jobs: Jobs submitted
  * @jobs_failed: Jobs the glue cancelled with an error
@@ -92,8 +87,6 @@ struct xe_glue_attr {
 struct xe_glue_vm_stats {
 	atomic64_t faults;
 	atomic64_t pages_mapped;
-	atomic64_t pages_to_vram;
-	atomic64_t bind_retries;
 	atomic64_t invalidations;
 	atomic64_t jobs;
 	atomic64_t jobs_failed;
@@ -169,25 +162,6 @@ struct xe_glue_file {
 	u32 next_job;
 };
 
-/**
- * struct xe_glue_fault_req - One fault to serve
- * @addr: Faulting GPU VA
- * @start: Start of the span to fault in, clipped to the range; with @end
- *	0 the policy's fault span (drm_gpusvm_policy_fault_span()) is used
- * @end: End of that span (exclusive)
- * @access: What the access needs
- * @preferred: Preferred location, DRM_GPUSVM_LOC_*
- * @atomic: Atomic mode, DRM_XE_GLUE_ATOMIC_*
- */
-struct xe_glue_fault_req {
-	unsigned long addr;
-	unsigned long start;
-	unsigned long end;
-	enum drm_gpusvm_access access;
-	enum drm_gpusvm_location preferred;
-	u32 atomic;
-};
-
 static inline struct xe_glue_vm *to_xe_glue_vm(struct drm_gpusvm *gpusvm)
 {
 	return container_of(gpusvm, struct xe_glue_vm, gpusvm);
@@ -222,8 +196,9 @@ void xe_glue_file_vms_fini(struct xe_glue_file *xfile);
 /* pt.c */
 int xe_glue_pt_init(struct xe_glue_vm *vm);
 void xe_glue_pt_fini(struct xe_glue_vm *vm);
-int xe_glue_pt_prepare(struct xe_glue_vm *vm, struct drm_gpusvm_range *range);
-int xe_glue_pt_bind(struct xe_glue_vm *vm, struct drm_gpusvm_range *range,
+int xe_glue_pt_prepare(struct drm_gpusvm *gpusvm,
+		       struct drm_gpusvm_range *range);
+int xe_glue_pt_bind(struct drm_gpusvm *gpusvm, struct drm_gpusvm_range *range,
 		    unsigned long addr, bool *atomic);
 bool xe_glue_pt_zap(struct xe_glue_vm *vm, unsigned long start,
 		    unsigned long end);
@@ -234,21 +209,11 @@ void xe_glue_as_fault(struct simgpu_as *as, const struct simgpu_fault *fault);
 void xe_glue_fault_work(struct work_struct *work);
 void xe_glue_fault_drain(struct xe_glue_vm *vm);
 enum drm_gpusvm_location xe_glue_loc(u32 loc);
-int xe_glue_fault_serve(struct xe_glue_vm *vm,
-			const struct xe_glue_fault_req *req,
-			unsigned long *next);
-int xe_glue_range_bind(struct xe_glue_vm *vm, struct drm_gpusvm_range *range,
-		       const struct drm_gpusvm_ctx *ctx, unsigned long addr,
-		       bool *atomic);
+enum drm_gpusvm_atomic_mode xe_glue_atomic_mode(u32 atomic);
 
 /* migrate.c */
-long xe_glue_range_migrate(struct xe_glue_vm *vm,
-			   struct drm_gpusvm_range *range,
-			   const struct drm_gpusvm_ctx *ctx);
 int xe_glue_prefetch_ioctl(struct drm_device *drm, void *data,
 			   struct drm_file *file);
-long xe_glue_migrate_span(struct xe_glue_vm *vm, unsigned long start,
-			  unsigned long end);
 
 /* attr.c */
 void xe_glue_attr_init(struct xe_glue_vm *vm, const struct xe_glue_attr *dflt);

@@ -21,6 +21,7 @@
 
 struct dentry;
 struct device;
+struct dma_fence;
 struct drm_gpusvm;
 struct drm_gpusvm_notifier;
 struct drm_gpusvm_range;
@@ -104,6 +105,33 @@ struct drm_gpusvm_ops {
 	 */
 	void (*invalidate_finish)(struct drm_gpusvm *gpusvm,
 				  struct drm_gpusvm_range *range, void *cookie);
+
+	/**
+	 * @bind_prepare: Get ready to bind a range (optional)
+	 *
+	 * Called by the fault service (service.c) after the range's pages
+	 * were collected and before @bind, so that the driver can allocate
+	 * page-table memory, which @bind cannot. Runs with the driver's VM
+	 * lock held and no core lock: may sleep and allocate. Return 0 or a
+	 * negative errno, which fails the fault.
+	 */
+	int (*bind_prepare)(struct drm_gpusvm *gpusvm,
+			    struct drm_gpusvm_range *range);
+
+	/**
+	 * @bind: Map a range's pages on the GPU (required by the fault service)
+	 *
+	 * Program GPU page-table entries for the present chunks of @range
+	 * (drm_gpusvm_for_each_dma()). Called by the fault service with
+	 * &drm_gpusvm.notifier_lock held in read mode, after
+	 * drm_gpusvm_range_pages_valid() said the pages are current: no
+	 * sleeping, no allocation, no fault. Set *@atomic to whether the
+	 * entry for @addr lets the device do atomics (device memory, or a
+	 * device-exclusive system page). Return 0 or a negative errno;
+	 * -EAGAIN makes the service start over.
+	 */
+	int (*bind)(struct drm_gpusvm *gpusvm, struct drm_gpusvm_range *range,
+		    unsigned long addr, bool *atomic);
 };
 
 /**
@@ -125,6 +153,10 @@ struct drm_gpusvm_ops {
  * @migrate_fallbacks: Range migrations that moved nothing (best effort)
  * @migrate_backoffs: Migrations that found the range being migrated already
  * @thrash_events: Ranges that bounced too often and stay in system memory
+ * @pages_to_devmem: Pages the fault service moved to device memory
+ * @binds: Successful &drm_gpusvm_ops.bind calls of the fault service
+ * @bind_retries: Binds the fault service started over because an
+ *	invalidation or a CPU unmap got in between
  */
 struct drm_gpusvm_stats {
 	atomic64_t faults;
@@ -144,6 +176,9 @@ struct drm_gpusvm_stats {
 	atomic64_t migrate_fallbacks;
 	atomic64_t migrate_backoffs;
 	atomic64_t thrash_events;
+	atomic64_t pages_to_devmem;
+	atomic64_t binds;
+	atomic64_t bind_retries;
 };
 
 /**
@@ -400,6 +435,66 @@ struct drm_gpusvm_ctx {
 	enum drm_gpusvm_location preferred;
 };
 
+/**
+ * enum drm_gpusvm_atomic_mode - How a GPU atomic on an address is served
+ * @DRM_GPUSVM_ATOMIC_DEFAULT: Device memory when the preferred location
+ *	puts the data there; otherwise system memory made device-exclusive
+ * @DRM_GPUSVM_ATOMIC_DEVICE: Device memory required; the fault fails with
+ *	-EACCES when the data cannot be placed there
+ * @DRM_GPUSVM_ATOMIC_GLOBAL: System memory made device-exclusive, never
+ *	migrated; a CPU access revokes it and the next GPU atomic faults
+ */
+enum drm_gpusvm_atomic_mode {
+	DRM_GPUSVM_ATOMIC_DEFAULT,
+	DRM_GPUSVM_ATOMIC_DEVICE,
+	DRM_GPUSVM_ATOMIC_GLOBAL,
+};
+
+/**
+ * struct drm_gpusvm_fault_req - One GPU fault for drm_gpusvm_fault_service()
+ * @addr: Faulting GPU VA
+ * @start: Start of the span to fault in, clipped to the range; with @end 0
+ *	the policy's fault span (drm_gpusvm_policy_fault_span()) is used
+ * @end: End of that span (exclusive)
+ * @access: What the access needs
+ * @preferred: Preferred location of @addr
+ * @atomic: How an atomic access is served
+ * @dpagemap: Device memory the fault may migrate to, NULL for none
+ */
+struct drm_gpusvm_fault_req {
+	unsigned long addr;
+	unsigned long start;
+	unsigned long end;
+	enum drm_gpusvm_access access;
+	enum drm_gpusvm_location preferred;
+	enum drm_gpusvm_atomic_mode atomic;
+	struct drm_pagemap *dpagemap;
+};
+
+/**
+ * struct drm_gpusvm_fence_class - Fences that may depend on GPU faults (R20)
+ *
+ * See DOC: Fence waits and GPU faults.
+ */
+struct drm_gpusvm_fence_class {
+	/** @ops: The fence ops that identify fences of this class */
+	const struct dma_fence_ops *ops;
+	/**
+	 * @may_depend_on_fault: May the unsignalled @fence need a GPU page
+	 * fault served to signal? Called from reclaim, under RCU: no
+	 * sleeping, no allocation, no lock that reclaim takes.
+	 */
+	bool (*may_depend_on_fault)(struct dma_fence *fence);
+	/** @link: In the core's class list; core only */
+	struct list_head link;
+};
+
+void drm_gpusvm_fence_class_register(struct drm_gpusvm_fence_class *fc);
+void drm_gpusvm_fence_class_unregister(struct drm_gpusvm_fence_class *fc);
+bool drm_gpusvm_fence_may_depend_on_fault(struct dma_fence *fence);
+long drm_gpusvm_fence_wait(struct dma_fence *fence, bool intr, long timeout,
+			   bool reclaim);
+
 int drm_gpusvm_init(struct drm_gpusvm *gpusvm, const char *name,
 		    struct device *dev, struct mm_struct *mm,
 		    void *device_private_page_owner, unsigned long mm_start,
@@ -439,6 +534,25 @@ bool drm_gpusvm_range_want_devmem(struct drm_gpusvm_range *range,
 long drm_gpusvm_range_migrate_to_devmem(struct drm_gpusvm *gpusvm,
 					struct drm_gpusvm_range *range,
 					struct drm_pagemap_devmem *devmem);
+long drm_gpusvm_range_migrate_policy(struct drm_gpusvm *gpusvm,
+				     struct drm_gpusvm_range *range,
+				     const struct drm_gpusvm_ctx *ctx,
+				     struct drm_pagemap *dpagemap);
+int drm_gpusvm_range_bind(struct drm_gpusvm *gpusvm,
+			  struct drm_gpusvm_range *range,
+			  const struct drm_gpusvm_ctx *ctx, unsigned long addr,
+			  bool *atomic);
+int drm_gpusvm_fault_service(struct drm_gpusvm *gpusvm,
+			     const struct drm_gpusvm_fault_req *req,
+			     unsigned long *next);
+int drm_gpusvm_prefetch_span(struct drm_gpusvm *gpusvm, unsigned long start,
+			     unsigned long end, enum drm_gpusvm_location loc,
+			     struct drm_pagemap *dpagemap);
+long drm_gpusvm_migrate_span(struct drm_gpusvm *gpusvm, unsigned long start,
+			     unsigned long end, struct drm_pagemap *dpagemap);
+long drm_gpusvm_migrate_span_to_ram(struct drm_gpusvm *gpusvm,
+				    unsigned long start, unsigned long end,
+				    struct drm_pagemap *dpagemap);
 int drm_gpusvm_atomic_retry(unsigned int attempt);
 int drm_gpusvm_fault_busy_replay(unsigned int streak);
 void drm_gpusvm_policy_fault_span(unsigned long range_start,

@@ -82,6 +82,18 @@ struct drm_pagemap_ops {
 	 * structure embedding @devmem.
 	 */
 	void (*devmem_release)(struct drm_pagemap_devmem *devmem);
+
+	/**
+	 * @devmem_alloc: Allocate device memory for a migration (optional)
+	 *
+	 * Return a &drm_pagemap_devmem of @npages pages of @dpagemap, set up
+	 * with drm_pagemap_devmem_init(), holding one reference for the
+	 * caller; or an ERR_PTR (-ENOMEM when the memory is full). The fault
+	 * service (drm_gpusvm_fault_service()) migrates only to pagemaps
+	 * that have it. May sleep.
+	 */
+	struct drm_pagemap_devmem *(*devmem_alloc)(struct drm_pagemap *dpagemap,
+						   unsigned long npages);
 };
 
 /**
@@ -231,5 +243,10 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 long drm_pagemap_devmem_evict(struct drm_pagemap_devmem *devmem);
 long drm_pagemap_evict(struct drm_pagemap *dpagemap, unsigned long npages);
 long drm_pagemap_make_room(struct drm_pagemap *dpagemap, unsigned long npages);
+struct drm_pagemap_devmem *drm_pagemap_devmem_alloc(struct drm_pagemap *dpagemap,
+						    unsigned long npages);
+long drm_pagemap_migrate_span_to_ram(struct drm_pagemap *dpagemap,
+				     struct mm_struct *mm, unsigned long start,
+				     unsigned long end);
 
 #endif /* __DRM_PAGEMAP_H__ */
