@@ -29,6 +29,15 @@
  * makes a drm_gpusvm_range_get_pages() attempt find its sequence number
  * stale, as if an invalidation had raced with it, so race suites drive the
  * retry path at a chosen rate (R4).
+ *
+ * The counters say how often; the tracepoints of the ``drm_gpusvm`` trace
+ * system (gpusvm_trace.h) say when and where: ``drm_gpusvm_fault`` (each
+ * fault served, with its tries and result), ``drm_gpusvm_get_pages`` (span,
+ * sequence retries, result), ``drm_gpusvm_invalidate`` (span, MMU notifier
+ * event, whether it could block and whether the GPU had to zap),
+ * ``drm_pagemap_migrate_to_devmem``, ``drm_pagemap_migrate_to_ram`` and
+ * ``drm_pagemap_evict`` (pages moved). ``make check`` fails if one of them
+ * does not fire during the xe glue's tests.
  */
 
 static struct dentry *drm_gpusvm_debugfs_dir;

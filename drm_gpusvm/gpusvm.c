@@ -18,6 +18,7 @@
 #include <drm/drm_gpusvm.h>
 
 #include "gpusvm_internal.h"
+#include "gpusvm_trace.h"
 
 /**
  * DOC: Overview
@@ -981,6 +982,8 @@ static bool drm_gpusvm_notifier_invalidate(struct mmu_interval_notifier *mni,
 
 	mmu_interval_set_seq(mni, cur_seq);
 	atomic64_inc(&gpusvm->stats.invalidations);
+	trace_drm_gpusvm_invalidate(gpusvm, start, end, mmu_range->event,
+				    blockable, reachable);
 	if (reachable && blockable)
 		drm_gpusvm_zap(gpusvm, notifier, start, end);
 	drm_gpusvm_invalidate_ranges(gpusvm, notifier, mmu_range, start, end);

@@ -21,6 +21,7 @@
 #include <drm/drm_pagemap.h>
 
 #include "gpusvm_internal.h"
+#include "gpusvm_trace.h"
 
 /**
  * DOC: Overview
@@ -445,6 +446,7 @@ long drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem,
 
 	drm_pagemap_migrate_free(&m);
 out_count:
+	trace_drm_pagemap_migrate_to_devmem(dpagemap, start, end, ret);
 	if (ret > 0) {
 		WRITE_ONCE(devmem->migrated_at, jiffies ?: 1);
 		atomic64_inc(&dpagemap->stats.migrations_to_devmem);
@@ -575,6 +577,7 @@ static long drm_pagemap_migrate_vma_to_ram(struct drm_pagemap *dpagemap,
 	migrate_vma_pages(&migrate);
 	moved = drm_pagemap_count_moved(&m);
 	drm_pagemap_count_to_ram(dpagemap, moved);
+	trace_drm_pagemap_migrate_to_ram(dpagemap, start, end, moved);
 	migrate_vma_finalize(&migrate);
 out_free:
 	drm_pagemap_migrate_free(&m);
@@ -736,6 +739,7 @@ long drm_pagemap_devmem_evict(struct drm_pagemap_devmem *devmem)
 	migrate_device_pages(m.src, m.dst, m.npages);
 	moved = drm_pagemap_count_moved(&m);
 	drm_pagemap_count_to_ram(dpagemap, moved);
+	trace_drm_pagemap_evict(dpagemap, 0, 0, moved);
 	migrate_device_finalize(m.src, m.dst, m.npages);
 
 	drm_pagemap_migrate_free(&m);

@@ -14,6 +14,7 @@
 #include <drm/drm_pagemap.h>
 
 #include "gpusvm_internal.h"
+#include "gpusvm_trace.h"
 
 /**
  * DOC: Fault service
@@ -276,11 +277,15 @@ int drm_gpusvm_fault_service(struct drm_gpusvm *gpusvm,
 		if (err != -EAGAIN) {
 			if (next)
 				*next = range_end;
-			return err == -EINVAL ? -EFAULT : err;
+			err = err == -EINVAL ? -EFAULT : err;
+			goto out;
 		}
 		cond_resched();
 	}
-	return -EBUSY;
+	err = -EBUSY;
+out:
+	trace_drm_gpusvm_fault(gpusvm, req, tries, err);
+	return err;
 }
 EXPORT_SYMBOL_GPL(drm_gpusvm_fault_service);
 
