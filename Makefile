@@ -35,8 +35,11 @@ tools: $(TOOLS)
 tools/gpusvm-selftest: tools/gpusvm-selftest.c tools/tap.h kunit/selftest/drm_gpusvm_selftest_uapi.h
 	$(CC) $(TOOL_CFLAGS) -Ikunit/selftest -o $@ $<
 
-tools/gpusvm-demo: tools/gpusvm-demo.c drivers/xe-glue/xe_glue_drm.h | $(STAMP)
-	$(CC) $(TOOL_CFLAGS) -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<
+DEMO_GLUES = xe-glue amdgpu-glue nouveau-glue
+tools/gpusvm-demo: tools/gpusvm-demo.c tools/demo-amdgpu.h tools/demo-nouveau.h \
+		drivers/xe-glue/xe_glue_drm.h drivers/amdgpu-glue/amdgpu_glue_drm.h \
+		drivers/nouveau-glue/nouveau_glue_drm.h | $(STAMP)
+	$(CC) $(TOOL_CFLAGS) $(DEMO_GLUES:%=-Idrivers/%) $(UAPI_CFLAGS) -o $@ $<
 
 tools/xe-glue-test: tools/xe-glue-test.c tools/tap.h drivers/xe-glue/xe_glue_drm.h | $(STAMP)
 	$(CC) $(TOOL_CFLAGS) -pthread -Idrivers/xe-glue $(UAPI_CFLAGS) -o $@ $<

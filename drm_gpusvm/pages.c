@@ -19,6 +19,7 @@
 #include <drm/drm_pagemap.h>
 
 #include "gpusvm_internal.h"
+#include "gpusvm_trace.h"
 
 /**
  * DOC: Overview
@@ -192,14 +193,19 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 	if (is_device_private_page(page))
 		return drm_gpusvm_devmem_addr(page, dma);
 
+	/*
+	 * A failed DMA map is a resource shortage (IOMMU space, bounce
+	 * buffers), not a bad address: -ENOMEM, so the driver reports it as
+	 * such and may retry, instead of killing the job as for -EFAULT.
+	 */
 	dma->dir = dma->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	if (drm_gpusvm_should_fail_alloc())
-		return -EFAULT;
+		return -ENOMEM;
 	dma->addr = dma_map_page_attrs(dev, page, 0, PAGE_SIZE << order,
 				       dma->dir, drm_gpusvm_dma_attrs(dev));
 	if (dma_mapping_error(dev, dma->addr)) {
 		dma->addr = 0;
-		return -EFAULT;
+		return -ENOMEM;
 	}
 	dma->present = 1;
 	return 0;
@@ -534,9 +540,9 @@ out_release:
  * unmapped by the CPU since it was looked up: look it up again with
  * drm_gpusvm_range_find_or_insert(); -EPERM for a write request on a
  * read-only mapping (retry with @ctx->read_only); -EINVAL for a fault span
- * outside the range; -EFAULT when the span is not mapped, the
- * process is exiting or DMA mapping failed; -EBUSY when invalidations kept
- * racing past the timeout; -ENOMEM; -EOPNOTSUPP for device-private pages,
+ * outside the range; -EFAULT when the span is not mapped or the
+ * process is exiting; -EBUSY when invalidations kept racing past the
+ * timeout; -ENOMEM when memory or DMA mapping ran out; -EOPNOTSUPP for device-private pages,
  * and for device-exclusive access to a THP mapped by PTEs or a hugetlb
  * page, which 6.12 cannot split (see exclusive.c).
  */
@@ -554,6 +560,7 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 	};
 	unsigned long npages = drm_gpusvm_range_size(range) >> PAGE_SHIFT;
 	struct drm_gpusvm_excl excl = {}, *x = NULL;
+	unsigned int retries = 0;
 	int err;
 
 	might_lock(&gpusvm->notifier_lock);
@@ -582,6 +589,7 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 	while ((err = drm_gpusvm_get_pages_once(gpusvm, range, &hmm_range,
 						ctx, x)) == -EAGAIN) {
 		atomic64_inc(&gpusvm->stats.retries);
+		retries++;
 		if (time_after(jiffies, timeout)) {
 			err = -EBUSY;
 			break;
@@ -599,6 +607,8 @@ int drm_gpusvm_range_get_pages(struct drm_gpusvm *gpusvm,
 		atomic64_inc(&gpusvm->stats.get_pages);
 	if (err == -ESTALE || (err == -EFAULT && drm_gpusvm_range_stale(range)))
 		err = -EAGAIN;
+	trace_drm_gpusvm_get_pages(gpusvm, hmm_range.start, hmm_range.end,
+				   retries, err);
 
 out_free:
 	kvfree(excl.pages);

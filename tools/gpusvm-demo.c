@@ -251,6 +251,10 @@ static int xe_stats(struct gpu *g, struct stats *s)
 	return 0;
 }
 
+/* The other glues' uAPI, one header each, on the same struct glue. */
+#include "demo-amdgpu.h"
+#include "demo-nouveau.h"
+
 static const struct glue glues[] = {
 	{
 		.driver = "xe_glue",
@@ -263,6 +267,8 @@ static const struct glue glues[] = {
 		.wait = xe_wait,
 		.stats = xe_stats,
 	},
+	amdgpu_glue_demo,
+	nouveau_glue_demo,
 };
 
 /* Options. */
@@ -272,6 +278,7 @@ static unsigned int opt_ops_per_job = 16;
 static const char *opt_driver;
 static const char *opt_node;
 static const char *opt_runs;
+static int opt_all_nodes;
 static size_t page_size;
 
 /**
@@ -656,7 +663,10 @@ static void node_driver(int fd, char *name, size_t size)
 		name[0] = '\0';
 }
 
-/* Run the demo on every render node of @glue; -ENODEV if there is none. */
+/*
+ * Run the demo on the first render node of @glue, or on every one with
+ * -a; -ENODEV if there is none.
+ */
 static int demo_glue(const struct glue *glue, int *failed)
 {
 	int i, found = 0;
@@ -677,6 +687,8 @@ static int demo_glue(const struct glue *glue, int *failed)
 			*failed += demo_device(&g);
 		}
 		close(g.fd);
+		if (found && !opt_all_nodes && !opt_node)
+			break;
 	}
 	return found ? 0 : -ENODEV;
 }
@@ -686,7 +698,7 @@ static void help(const char *prog)
 	size_t i;
 
 	fprintf(stderr,
-		"usage: %s [-s MiB] [-c KiB] [-j OPS] [-d DRIVER] [-n NODE] [-r RUN[,RUN]...]\n"
+		"usage: %s [-s MiB] [-c KiB] [-j OPS] [-d DRIVER] [-a | -n NODE] [-r RUN[,RUN]...]\n"
 		"  -s  size of each of the two arrays (default %zu MiB)\n"
 		"  -c  bytes per GPU op (default %zu KiB)\n"
 		"  -j  ops per job (default %u)\n"
@@ -694,7 +706,8 @@ static void help(const char *prog)
 		prog, opt_mib, opt_chunk_kib, opt_ops_per_job);
 	for (i = 0; i < ARRAY_SIZE(glues); i++)
 		fprintf(stderr, " %s", glues[i].driver);
-	fprintf(stderr, "\n  -n  only this render node\n  -r  only these runs:");
+	fprintf(stderr, "\n  -a  every render node of each glue, not only its first\n"
+		"  -n  only this render node\n  -r  only these runs:");
 	for (i = 0; i < ARRAY_SIZE(runs); i++)
 		fprintf(stderr, "%s\"%s\"", i ? ", " : " ", runs[i].name);
 	fprintf(stderr, "\n");
@@ -705,7 +718,7 @@ int main(int argc, char **argv)
 	int c, failed = 0, devices = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "s:c:j:d:n:r:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:j:d:an:r:h")) != -1) {
 		switch (c) {
 		case 's':
 			opt_mib = strtoul(optarg, NULL, 0);
@@ -718,6 +731,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			opt_driver = optarg;
+			break;
+		case 'a':
+			opt_all_nodes = 1;
 			break;
 		case 'n':
 			opt_node = optarg;

@@ -40,13 +40,13 @@
  *
  * - READ, WRITE: the device touches each page only through simgpu's MMU
  *   (simgpu_as_access() into or out of a bounce buffer). A missing or
- *   too weak translation is a device fault: &gpusvm_mirror_ops.vm_fault
- *   serves it for the rest of the span, as the glue's GPU fault handler
- *   would, and the access is replayed; ``faults`` counts them, so a fresh
+ *   too weak translation is a device fault: the core's fault service
+ *   serves it for the rest of the span, under the glue's VM lock, as the
+ *   glue's GPU fault handler would, and the access is replayed; ``faults`` counts them, so a fresh
  *   span costs exactly one fault, as in test_hmm.
  * - MIGRATE_TO_DEV: every page must lie in a readable VMA (else -EINVAL);
- *   &gpusvm_mirror_ops.vm_migrate moves the span to the unit's VRAM
- *   through the core and binds what is present. The data is then read
+ *   drm_gpusvm_migrate_span() moves the span to the unit's VRAM and binds
+ *   what is present. The data is then read
  *   back through the MMU without faulting; a page without a translation
  *   (nothing could be migrated or mapped, or it is another device's
  *   memory) ends the command with -ENOENT, like test_hmm's read of its
@@ -168,6 +168,8 @@ struct gpusvm_mirror_file {
 	struct drm_gpusvm *gpusvm;
 	/** @dpagemap: VRAM of the VM's device, for "local" and RELEASE */
 	struct drm_pagemap *dpagemap;
+	/** @vm_lock: The glue's VM lock, held around the core's calls */
+	struct mutex *vm_lock;
 	/** @lock: Serialises commands, see DOC: Locking */
 	struct mutex lock;
 };
@@ -179,7 +181,7 @@ struct gpusvm_mirror_file {
  * @uptr: User buffer, one page per page of the span
  * @access: Access to the bounce buffer: %SIMGPU_ACCESS_READ or _WRITE
  * @fault_access: Access a device fault asks the glue for
- * @fault: Serve missing translations with &gpusvm_mirror_ops.vm_fault;
+ * @fault: Serve missing translations with mirror_vm_fault();
  *	without, a missing translation ends the transfer with -ENOENT
  * @need_atomic: A translation without %SIMGPU_XLATE_ATOMIC counts as
  *	missing
@@ -218,6 +220,48 @@ static int mirror_try_access(struct gpusvm_mirror_file *mf,
 	return simgpu_as_access(mf->as, va, buf, PAGE_SIZE, x->access);
 }
 
+static enum drm_gpusvm_access mirror_access(enum simgpu_access access)
+{
+	if (access == SIMGPU_ACCESS_ATOMIC)
+		return DRM_GPUSVM_ACCESS_ATOMIC;
+	return access == SIMGPU_ACCESS_WRITE ? DRM_GPUSVM_ACCESS_WRITE :
+					       DRM_GPUSVM_ACCESS_READ;
+}
+
+/*
+ * A device fault over [@start, @end): every range of the span through the
+ * core's fault service, under the glue's VM lock, with test_hmm's device
+ * attributes: system memory preferred, atomics from device-exclusive
+ * system memory. On 0 every page of the span was bound with @access (an
+ * invalidation may have raced in since; the caller faults again then).
+ */
+static int mirror_vm_fault(struct gpusvm_mirror_file *mf, unsigned long start,
+			   unsigned long end, enum simgpu_access access)
+{
+	struct drm_gpusvm_fault_req req = {
+		.start = start & PAGE_MASK,
+		.end = PAGE_ALIGN(end),
+		.access = mirror_access(access),
+		.preferred = DRM_GPUSVM_LOC_SYSTEM,
+		.atomic = DRM_GPUSVM_ATOMIC_GLOBAL,
+		.dpagemap = mf->dpagemap,
+	};
+	unsigned long next;
+	int err = 0;
+
+	if (req.start >= req.end)
+		return -EINVAL;
+	mutex_lock(mf->vm_lock);
+	for (req.addr = req.start; req.addr < req.end && !err;
+	     req.addr = next) {
+		err = drm_gpusvm_fault_service(mf->gpusvm, &req, &next);
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+	}
+	mutex_unlock(mf->vm_lock);
+	return err;
+}
+
 /*
  * Access the page at @va through the MMU as an engine would: a fault is
  * served for the rest of the span, [@va, end), so that a fresh span costs
@@ -240,8 +284,7 @@ static int mirror_access_page(struct gpusvm_mirror_file *mf,
 			return -EBUSY;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		err = mf->mirror->ops->vm_fault(mf->vm, va, x->end,
-						x->fault_access);
+		err = mirror_vm_fault(mf, va, x->end, x->fault_access);
 		if (err)
 			return err;
 		(*faults)++;
@@ -372,7 +415,10 @@ static int mirror_migrate_to_dev(struct gpusvm_mirror_file *mf,
 	err = mirror_check_vmas(mf->gpusvm->mm, cmd->addr, end);
 	if (err)
 		return err;
-	moved = mf->mirror->ops->vm_migrate(mf->vm, cmd->addr, end);
+	mutex_lock(mf->vm_lock);
+	moved = drm_gpusvm_migrate_span(mf->gpusvm, cmd->addr, end,
+					mf->dpagemap);
+	mutex_unlock(mf->vm_lock);
 	if (moved < 0)
 		return moved;
 	return mirror_read_back(mf, cmd, false);
@@ -531,8 +577,8 @@ static int mirror_exclusive(struct gpusvm_mirror_file *mf,
 {
 	int err;
 
-	err = mf->mirror->ops->vm_fault(mf->vm, cmd->addr, mirror_cmd_end(cmd),
-					SIMGPU_ACCESS_ATOMIC);
+	err = mirror_vm_fault(mf, cmd->addr, mirror_cmd_end(cmd),
+			      SIMGPU_ACCESS_ATOMIC);
 	if (err)
 		return err;
 	return mirror_read_back(mf, cmd, true);
@@ -701,6 +747,7 @@ static int mirror_open(struct inode *inode, struct file *file)
 	mf->as = ops->vm_as(vm);
 	mf->gpusvm = ops->vm_gpusvm(vm);
 	mf->dpagemap = simgpu_pagemap(mf->as->sdev);
+	mf->vm_lock = ops->vm_lock(vm);
 	mutex_init(&mf->lock);
 	atomic_inc(&mirror->open_files);
 	file->private_data = mf;
@@ -741,7 +788,7 @@ static const struct file_operations mirror_fops = {
 static bool mirror_ops_valid(const struct gpusvm_mirror_ops *ops)
 {
 	return ops && ops->vm_open && ops->vm_close && ops->vm_as &&
-	       ops->vm_gpusvm && ops->vm_fault && ops->vm_migrate;
+	       ops->vm_gpusvm && ops->vm_lock;
 }
 
 /**

@@ -20,6 +20,7 @@ struct drm_gpusvm;
 struct gpusvm_mirror;
 struct module;
 struct mm_struct;
+struct mutex;
 
 /**
  * struct gpusvm_mirror_ops - What a glue driver provides to the mirror
@@ -50,28 +51,14 @@ struct gpusvm_mirror_ops {
 	struct drm_gpusvm *(*vm_gpusvm)(void *vm);
 
 	/**
-	 * @vm_fault: Serve a device fault over [@start, @end), page aligned:
-	 * fault the span in through the core with @access and bind it, as the
-	 * glue's GPU fault handler does, retrying invalidation races itself.
-	 * Return 0, or the core's error: -EFAULT (not mapped, or no access
-	 * such as PROT_NONE), -EPERM (write to read-only), -ENOMEM, -EBUSY.
-	 * On 0 every page of the span must be bound with @access (an
-	 * invalidation racing in is fine): hmm-tests expects one fault per
-	 * fresh span, and the mirror faults again, counting, where a page is
-	 * still missing.
+	 * @vm_lock: The VM lock the glue registered with
+	 * drm_gpusvm_driver_set_lock(). The mirror serves device faults
+	 * (drm_gpusvm_fault_service(), system memory preferred, atomics
+	 * through device-exclusive access, as test_hmm does) and explicit
+	 * migrations (drm_gpusvm_migrate_span()) itself, holding it; the
+	 * glue's &drm_gpusvm_ops.bind maps the pages.
 	 */
-	int (*vm_fault)(void *vm, unsigned long start, unsigned long end,
-			enum simgpu_access access);
-
-	/**
-	 * @vm_migrate: Migrate [@start, @end) (page aligned, every page in a
-	 * readable VMA; the mirror checks that) to this device's VRAM through
-	 * the core, then bind what is present without faulting anything in.
-	 * Return the number of pages moved or a negative errno. An error
-	 * fails the command, so a migration that falls back to system memory
-	 * (R3) returns the pages it moved, possibly 0, not an error.
-	 */
-	long (*vm_migrate)(void *vm, unsigned long start, unsigned long end);
+	struct mutex *(*vm_lock)(void *vm);
 };
 
 struct gpusvm_mirror *gpusvm_mirror_register(const struct gpusvm_mirror_ops *ops,

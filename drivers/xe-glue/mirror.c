@@ -7,7 +7,6 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/sched/signal.h>
 
 #include "xe_glue.h"
 #include "xe_glue_drm.h"
@@ -22,9 +21,9 @@
  * Each open file gets a VM of its own on the unit's device, with the
  * attributes test_hmm's device has everywhere: system memory preferred,
  * atomics served from system memory through device-exclusive access. The
- * ops use the core's fault service (drm_gpusvm_fault_service()) and
- * explicit migration (drm_gpusvm_migrate_span()); device accesses go through simgpu's MMU
- * and this driver's page tables, as a job's would.
+ * mirror serves device faults and explicit migrations with the core's
+ * calls under the VM lock (&gpusvm_mirror_ops.vm_lock); device accesses go
+ * through simgpu's MMU and this driver's page tables, as a job's would.
  */
 
 static struct gpusvm_mirror *xe_glue_mirror;
@@ -58,55 +57,9 @@ static struct drm_gpusvm *xe_glue_mirror_vm_gpusvm(void *vm)
 	return &((struct xe_glue_vm *)vm)->gpusvm;
 }
 
-static enum drm_gpusvm_access xe_glue_mirror_access(enum simgpu_access access)
+static struct mutex *xe_glue_mirror_vm_lock(void *vm)
 {
-	if (access == SIMGPU_ACCESS_ATOMIC)
-		return DRM_GPUSVM_ACCESS_ATOMIC;
-	return access == SIMGPU_ACCESS_WRITE ? DRM_GPUSVM_ACCESS_WRITE :
-					       DRM_GPUSVM_ACCESS_READ;
-}
-
-/* Serve [start, end) range by range, as GPU faults with @access. */
-static int xe_glue_mirror_vm_fault(void *data, unsigned long start,
-				   unsigned long end, enum simgpu_access access)
-{
-	struct xe_glue_vm *vm = data;
-	struct drm_gpusvm_fault_req req = {
-		.start = start & PAGE_MASK,
-		.end = PAGE_ALIGN(end),
-		.access = xe_glue_mirror_access(access),
-		.preferred = DRM_GPUSVM_LOC_SYSTEM,
-		.atomic = DRM_GPUSVM_ATOMIC_GLOBAL,
-		.dpagemap = simgpu_pagemap(vm->xdev->sdev),
-	};
-	unsigned long va, next;
-	int err = 0;
-
-	if (req.start >= req.end)
-		return -EINVAL;
-	mutex_lock(&vm->lock);
-	for (va = req.start; va < req.end && !err; va = next) {
-		req.addr = va;
-		err = drm_gpusvm_fault_service(&vm->gpusvm, &req, &next);
-		if (!err && fatal_signal_pending(current))
-			err = -EINTR;
-	}
-	atomic64_inc(&vm->stats.faults);
-	mutex_unlock(&vm->lock);
-	return err;
-}
-
-static long xe_glue_mirror_vm_migrate(void *data, unsigned long start,
-				      unsigned long end)
-{
-	struct xe_glue_vm *vm = data;
-	long moved;
-
-	mutex_lock(&vm->lock);
-	moved = drm_gpusvm_migrate_span(&vm->gpusvm, start, end,
-					simgpu_pagemap(vm->xdev->sdev));
-	mutex_unlock(&vm->lock);
-	return moved;
+	return &((struct xe_glue_vm *)vm)->lock;
 }
 
 static const struct gpusvm_mirror_ops xe_glue_mirror_ops = {
@@ -115,8 +68,7 @@ static const struct gpusvm_mirror_ops xe_glue_mirror_ops = {
 	.vm_close = xe_glue_mirror_vm_close,
 	.vm_as = xe_glue_mirror_vm_as,
 	.vm_gpusvm = xe_glue_mirror_vm_gpusvm,
-	.vm_fault = xe_glue_mirror_vm_fault,
-	.vm_migrate = xe_glue_mirror_vm_migrate,
+	.vm_lock = xe_glue_mirror_vm_lock,
 };
 
 /**
