@@ -377,7 +377,8 @@ static int simgpu_job_run(struct simgpu_job *job, struct simgpu_fault *rec,
  * Park a faulted job for the glue. Return 0, or the error to retire it
  * with instead: a cancel came in, or the address space is going away.
  */
-static int simgpu_job_stall(struct simgpu_job *job)
+static int simgpu_job_stall(struct simgpu_job *job,
+			    const struct simgpu_fault *rec)
 {
 	struct simgpu_as *as = job->as;
 	int err;
@@ -388,6 +389,8 @@ static int simgpu_job_stall(struct simgpu_job *job)
 		job->stalled = true;
 		job->faults++;
 		atomic64_inc(&as->stats.faults);
+		/* While the job cannot go: the entry names it */
+		simgpu_faultbuf_post_locked(as, rec);
 	}
 	spin_unlock(&as->lock);
 	return err;
@@ -407,13 +410,13 @@ static void simgpu_job_work(struct work_struct *work)
 
 	err = simgpu_job_run(job, &rec, &faulted);
 	if (faulted)
-		err = simgpu_job_stall(job);
+		err = simgpu_job_stall(job, &rec);
 	/*
 	 * Once stalled, the job may be replayed or cancelled (and freed)
 	 * while the fault op runs: it is not touched after.
 	 */
 	if (faulted && !err)
-		as->ops->fault(as, &rec);
+		simgpu_fault_report(as, &rec);
 	else
 		simgpu_job_retire(job, err);
 

@@ -100,7 +100,8 @@ struct simgpu_as_ops {
 	bool (*walk)(struct simgpu_as *as, u64 va, struct simgpu_xlate *xl);
 
 	/**
-	 * @fault: A job of this VM stalled on a fault (required)
+	 * @fault: A job of this VM stalled on a fault (required unless the
+	 * address space reports into a fault buffer, simgpu_faultbuf_attach())
 	 *
 	 * Called from the exec engine's worker, process context, no simgpu
 	 * lock held. The glue queues @fault (copy it, the record is on the
@@ -174,6 +175,17 @@ struct simgpu_as {
 	wait_queue_head_t idle;
 	/** @stats: Counters */
 	struct simgpu_as_stats stats;
+	/* Fault buffer (faultbuf.c) */
+	/**
+	 * @faultbuf: The device fault buffer faults go to, see
+	 * simgpu_faultbuf_attach(); NULL: to @ops->fault. Set before the
+	 * first job, cleared after simgpu_as_fini()
+	 */
+	struct simgpu_faultbuf *faultbuf;
+	/** @fault_instance: Instance id written into its fault entries */
+	u32 fault_instance;
+	/** @fault_link: In the fault buffer's address spaces, under its lock */
+	struct list_head fault_link;
 };
 
 /**
@@ -247,6 +259,12 @@ struct simgpu_job {
 	struct work_struct work;
 	/** @stalled: Set while waiting for the glue; under &simgpu_as.lock */
 	bool stalled;
+	/**
+	 * @stall_ts: &simgpu_fault_entry.timestamp of the job's latest
+	 * stall in a fault buffer, so that a cancel from an older entry of
+	 * the job misses; under &simgpu_as.lock
+	 */
+	u64 stall_ts;
 	/**
 	 * @retired: The fence signalled (or is about to) and the job left
 	 * &simgpu_as.jobs; under &simgpu_as.lock
@@ -330,5 +348,178 @@ static inline void simgpu_job_put(struct simgpu_job *job)
 	if (job)
 		dma_fence_put(&job->fence);
 }
+
+/*
+ * Fault buffer (faultbuf.c): nouveau-style replayable faults. An address
+ * space attached to its device's fault buffer does not call
+ * &simgpu_as_ops.fault: the engine writes an entry into a ring and raises
+ * an interrupt; the glue reads entries, then replays every stalled job or
+ * cancels single ones.
+ */
+struct simgpu_faultbuf;
+
+/**
+ * struct simgpu_fault_entry - One fault buffer entry, as the hardware writes it
+ * @va: Faulting GPU VA (byte granular)
+ * @timestamp: ktime_get_ns() when the access faulted
+ * @job: The faulting unit: id of the stalled job, for
+ *	simgpu_faultbuf_cancel(); not a pointer, the job may be gone
+ * @instance: &simgpu_as.fault_instance of the job's address space
+ * @access: &enum simgpu_access the access needed
+ * @not_present: No valid translation, rather than too little permission
+ */
+struct simgpu_fault_entry {
+	u64 va;
+	u64 timestamp;
+	u64 job;
+	u32 instance;
+	u8 access;
+	u8 not_present;
+};
+
+/**
+ * struct simgpu_faultbuf_stats - Fault buffer counters
+ * @posted: Entries written into the ring
+ * @dropped: Entries dropped because the ring was full
+ * @interrupts: Interrupts raised to the glue
+ * @replays: simgpu_faultbuf_replay() calls
+ * @replayed: Jobs they restarted
+ * @cancels: Jobs simgpu_faultbuf_cancel() retired
+ */
+struct simgpu_faultbuf_stats {
+	atomic64_t posted;
+	atomic64_t dropped;
+	atomic64_t interrupts;
+	atomic64_t replays;
+	atomic64_t replayed;
+	atomic64_t cancels;
+};
+
+int simgpu_faultbuf_enable(struct simgpu_device *sdev, unsigned int entries,
+			   void (*irq)(void *data), void *data);
+void simgpu_faultbuf_disable(struct simgpu_device *sdev);
+void simgpu_faultbuf_attach(struct simgpu_as *as, u32 instance);
+void simgpu_faultbuf_detach(struct simgpu_as *as);
+unsigned int simgpu_faultbuf_read(struct simgpu_device *sdev,
+				  struct simgpu_fault_entry *entries,
+				  unsigned int max);
+bool simgpu_faultbuf_overflow_clear(struct simgpu_device *sdev);
+void simgpu_faultbuf_replay(struct simgpu_device *sdev);
+int simgpu_faultbuf_cancel(struct simgpu_as *as, u64 job, u64 timestamp,
+			   int error);
+const struct simgpu_faultbuf_stats *
+simgpu_faultbuf_stats(struct simgpu_device *sdev);
+unsigned int simgpu_faultbuf_size(struct simgpu_device *sdev);
+
+/* ---- User queues (queue.c) ------------------------------------------- */
+
+struct page;
+struct simgpu_queue;
+
+/* Operations one packet holds, and the most ring pages a queue has. */
+#define SIMGPU_QUEUE_PACKET_OPS		7
+#define SIMGPU_QUEUE_MAX_RING_PAGES	64
+
+/**
+ * struct simgpu_queue_packet - One ring slot of a user queue (256 bytes)
+ * @nops: Written by user space: operations in @ops, 1 to
+ *	%SIMGPU_QUEUE_PACKET_OPS
+ * @flags: Written by user space: must be 0
+ * @status: Written by the device when the packet retires: 0 or -errno
+ * @pad: Unused
+ * @result: Written by the device when the packet retires: sum of every
+ *	u32 its loads read
+ * @reserved: Unused
+ * @ops: Written by user space: the operations, run in order as one job
+ */
+struct simgpu_queue_packet {
+	u32 nops;
+	u32 flags;
+	s32 status;
+	u32 pad;
+	u64 result;
+	u64 reserved;
+	struct simgpu_op ops[SIMGPU_QUEUE_PACKET_OPS];
+};
+
+/**
+ * struct simgpu_queue_ctl - The control page of a user queue
+ * @wptr: Written by user space: packets submitted so far (release store
+ *	after the packet's slot is written)
+ * @rptr: Written by the device: packets fetched so far
+ * @done: Written by the device: packets retired so far; a slot may be
+ *	reused once @done passed it
+ * @errors: Written by the device: packets that retired with an error
+ * @error: Written by the device: -EINVAL when @wptr ran more than a ring
+ *	ahead and the queue stopped
+ * @pad: Unused
+ */
+struct simgpu_queue_ctl {
+	u64 wptr;
+	u64 rptr;
+	u64 done;
+	u64 errors;
+	s32 error;
+	u32 pad;
+};
+
+/**
+ * struct simgpu_queue_stats - Counters of a user queue
+ * @packets: Packets submitted to the exec engine
+ * @bad_packets: Packets refused without running
+ * @suspends: Transitions to suspended
+ */
+struct simgpu_queue_stats {
+	atomic64_t packets;
+	atomic64_t bad_packets;
+	atomic64_t suspends;
+};
+
+/**
+ * struct simgpu_queue - A user-mode queue, see DOC: User queues
+ */
+struct simgpu_queue {
+	/** @as: The address space its packets run in */
+	struct simgpu_as *as;
+	/** @pages: Control page, then the ring pages */
+	struct page **pages;
+	/** @npages: Entries of @pages */
+	unsigned int npages;
+	/** @npackets: Ring slots */
+	unsigned int npackets;
+	/** @lock: Protects @suspended and @dead; innermost */
+	spinlock_t lock;
+	/** @suspended: Do not fetch; under @lock */
+	bool suspended;
+	/** @dead: Being destroyed; under @lock */
+	bool dead;
+	/** @error: Stopped on a bad write pointer; worker writes */
+	int error;
+	/** @rptr: Packets fetched; worker only */
+	u64 rptr;
+	/** @done: Packets retired; worker only */
+	u64 done;
+	/** @job: The packet in flight, a reference held; worker only */
+	struct simgpu_job *job;
+	/** @cb: On @job's fence, kicks @work */
+	struct dma_fence_cb cb;
+	/** @work: Fetches, submits and retires packets */
+	struct delayed_work work;
+	/** @wait: Woken when @done moves */
+	wait_queue_head_t wait;
+	/** @stats: Counters */
+	struct simgpu_queue_stats stats;
+};
+
+struct simgpu_queue *simgpu_queue_create(struct simgpu_as *as,
+					 unsigned int ring_pages);
+void simgpu_queue_destroy(struct simgpu_queue *q);
+unsigned int simgpu_queue_npages(const struct simgpu_queue *q);
+unsigned int simgpu_queue_npackets(const struct simgpu_queue *q);
+struct page *simgpu_queue_page(struct simgpu_queue *q, unsigned int index);
+void simgpu_queue_suspend(struct simgpu_queue *q);
+void simgpu_queue_resume(struct simgpu_queue *q);
+bool simgpu_queue_suspended(struct simgpu_queue *q);
+int simgpu_queue_wait(struct simgpu_queue *q, u64 seqno, long timeout);
 
 #endif /* __SIMGPU_H__ */

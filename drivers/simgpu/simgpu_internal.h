@@ -95,6 +95,12 @@ struct simgpu_device {
 	struct dentry *debugfs;
 	/** @stats: Counters */
 	struct simgpu_stats stats;
+	/* Fault buffer (faultbuf.c) */
+	/**
+	 * @faultbuf: The fault buffer a glue enabled, or NULL; written under
+	 * faultbuf.c's enable mutex, constant while a glue uses it
+	 */
+	struct simgpu_faultbuf *faultbuf;
 };
 
 extern unsigned int simgpu_copy_delay_us;
@@ -117,6 +123,11 @@ int simgpu_as_access_fn(struct simgpu_as *as, u64 va, size_t len,
 
 /* exec.c */
 void simgpu_exec_as_quiesce(struct simgpu_as *as);
+
+/* faultbuf.c */
+void simgpu_faultbuf_post_locked(struct simgpu_as *as,
+				 const struct simgpu_fault *rec);
+void simgpu_fault_report(struct simgpu_as *as, const struct simgpu_fault *rec);
 
 /* copy.c */
 struct dma_fence *simgpu_copy_submit(struct simgpu_device *sdev,

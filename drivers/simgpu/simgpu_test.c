@@ -931,6 +931,110 @@ static void simgpu_test_peer_vram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, simgpu_test_read32(test, t, 8), 0x7002);
 }
 
+/* ---- User queues (queue.c) ---- */
+
+KUNIT_DEFINE_ACTION_WRAPPER(simgpu_test_queue_destroy, simgpu_queue_destroy,
+			    struct simgpu_queue *);
+
+/* A queue of one ring page on the fixture's address space. */
+static struct simgpu_queue *simgpu_test_queue(struct kunit *test,
+					      struct simgpu_test *t)
+{
+	struct simgpu_queue *q = simgpu_queue_create(&t->as, 1);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(q));
+	/* Registered after the address space's fini: runs before it */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_queue_destroy,
+							q), 0);
+	return q;
+}
+
+static struct simgpu_queue_ctl *simgpu_test_qctl(struct simgpu_queue *q)
+{
+	return page_address(simgpu_queue_page(q, 0));
+}
+
+static struct simgpu_queue_packet *simgpu_test_qslot(struct simgpu_queue *q,
+						     u64 seqno)
+{
+	struct simgpu_queue_packet *ring = page_address(simgpu_queue_page(q, 1));
+
+	return &ring[seqno % simgpu_queue_npackets(q)];
+}
+
+/* Write a packet and publish it, as user space does: no call into simgpu. */
+static u64 simgpu_test_qpush(struct simgpu_queue *q, const struct simgpu_op *op,
+			     u32 nops)
+{
+	struct simgpu_queue_ctl *ctl = simgpu_test_qctl(q);
+	u64 w = READ_ONCE(ctl->wptr);
+	struct simgpu_queue_packet *p = simgpu_test_qslot(q, w);
+
+	memset(p, 0, sizeof(*p));
+	p->nops = nops;
+	memcpy(p->ops, op, nops * sizeof(*op));
+	/* Pairs with the queue's acquire of wptr: the packet first */
+	smp_store_release(&ctl->wptr, w + 1);
+	return w + 1;
+}
+
+/* Packets run in order; status and load sum are written back; bad ones fail. */
+static void simgpu_test_queue_runs(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	const struct simgpu_op store = {
+		.code = SIMGPU_OP_STORE, .value = 7, .len = SZ_4K,
+	};
+	const struct simgpu_op load = { .code = SIMGPU_OP_LOAD, .len = SZ_4K };
+	struct simgpu_queue *q;
+	u64 seq;
+
+	simgpu_test_map(t, 0, 0, T_W);
+	q = simgpu_test_queue(test, t);
+	KUNIT_EXPECT_EQ(test, simgpu_queue_npages(q), 2);
+	simgpu_test_qpush(q, &store, 1);
+	simgpu_test_qpush(q, &store, 0);
+	seq = simgpu_test_qpush(q, &load, 1);
+	KUNIT_ASSERT_EQ(test, simgpu_queue_wait(q, seq, T_TIMEOUT), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qctl(q)->done, 3);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qctl(q)->errors, 1);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qslot(q, 0)->status, 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qslot(q, 1)->status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qslot(q, 2)->status, 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qslot(q, 2)->result, 7 * T_U32S);
+}
+
+/* A suspended queue fetches nothing until resumed; a bad wptr stops it. */
+static void simgpu_test_queue_suspend(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	const struct simgpu_op store = {
+		.code = SIMGPU_OP_STORE, .value = 9, .len = SZ_4K,
+	};
+	struct simgpu_queue *q;
+	u64 seq;
+
+	simgpu_test_map(t, 0, 0, T_W);
+	q = simgpu_test_queue(test, t);
+	simgpu_queue_suspend(q);
+	KUNIT_EXPECT_TRUE(test, simgpu_queue_suspended(q));
+	seq = simgpu_test_qpush(q, &store, 1);
+	KUNIT_EXPECT_EQ(test, simgpu_queue_wait(q, seq, HZ / 10), -ETIME);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(simgpu_test_qctl(q)->rptr), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_read32(test, t, 0), 0);
+	simgpu_queue_resume(q);
+	KUNIT_EXPECT_FALSE(test, simgpu_queue_suspended(q));
+	KUNIT_ASSERT_EQ(test, simgpu_queue_wait(q, seq, T_TIMEOUT), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_read32(test, t, 0), 9);
+	/* As user space would publish it; the queue acquires wptr */
+	smp_store_release(&simgpu_test_qctl(q)->wptr,
+			  seq + simgpu_queue_npackets(q) + 1);
+	KUNIT_EXPECT_EQ(test, simgpu_queue_wait(q, seq + 1, T_TIMEOUT), -EINVAL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(simgpu_test_qctl(q)->error), -EINVAL);
+	KUNIT_EXPECT_EQ(test, simgpu_test_qctl(q)->done, seq);
+}
+
 static struct kunit_case simgpu_test_cases[] = {
 	KUNIT_CASE(simgpu_test_tlb_caches),
 	KUNIT_CASE(simgpu_test_tlb_flush_span),
@@ -949,6 +1053,8 @@ static struct kunit_case simgpu_test_cases[] = {
 	KUNIT_CASE_SLOW(simgpu_test_vram_exhaust),
 	KUNIT_CASE(simgpu_test_vram_cleared),
 	KUNIT_CASE(simgpu_test_peer_vram),
+	KUNIT_CASE(simgpu_test_queue_runs),
+	KUNIT_CASE(simgpu_test_queue_suspend),
 	{}
 };
 
