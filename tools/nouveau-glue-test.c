@@ -939,6 +939,51 @@ out:
 	return ret;
 }
 
+/*
+ * A channel holds at most DRM_NOUVEAU_GLUE_MAX_JOBS handles: one more EXEC
+ * is -EBUSY and runs nothing; a WAIT frees a slot for the next EXEC.
+ */
+static int test_job_limit(void)
+{
+	const unsigned int n = DRM_NOUVEAU_GLUE_MAX_JOBS;
+	struct drm_nouveau_glue_svm_stats s0, s1;
+	struct drm_nouveau_glue_op o = {
+		.op = DRM_NOUVEAU_GLUE_OP_ATOMIC_ADD, .value = 1, .len = 4,
+	};
+	uint32_t *p = map_region(page_size), chan;
+	int fd = -1, ret = FAIL;
+	uint64_t *jobs = calloc(n + 1, sizeof(*jobs));
+	int32_t status;
+	unsigned int i;
+
+	CHECK(p && jobs);
+	p[0] = 0;
+	o.va = (uintptr_t)p;
+	CHECK_EQ(open_channel(&fd, &chan), 0);
+	for (i = 0; i < n; i++)
+		CHECK_EQ(exec_ops(fd, chan, &o, 1, &jobs[i]), 0);
+	CHECK_EQ(stats(fd, chan, &s0), 0);
+	CHECK_EQ(exec_ops(fd, chan, &o, 1, &jobs[n]), -EBUSY);
+	CHECK_EQ(stats(fd, chan, &s1), 0);
+	CHECK_EQ(s1.jobs, s0.jobs);
+	CHECK_EQ(job_wait(fd, chan, jobs[0], &status, NULL), 0);
+	CHECK_EQ(status, 0);
+	CHECK_EQ(exec_ops(fd, chan, &o, 1, &jobs[n]), 0);
+	CHECK_EQ(exec_ops(fd, chan, &o, 1, &jobs[0]), -EBUSY);
+	for (i = 1; i <= n; i++) {
+		CHECK_EQ(job_wait(fd, chan, jobs[i], &status, NULL), 0);
+		CHECK_EQ(status, 0);
+	}
+	CHECK_EQ(p[0], n + 1);
+	ret = PASS;
+out:
+	free(jobs);
+	unmap_region(p, page_size);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 /* A forked child holding the file may not touch the parent's channel. */
 static int test_other_process(void)
 {
@@ -993,6 +1038,7 @@ static const struct tap_test tests[] = {
 	{ "migrate", test_migrate },
 	{ "bad_bind", test_bad_bind },
 	{ "bad_exec_wait", test_bad_exec_wait },
+	{ "job_limit", test_job_limit },
 	{ "other_process", test_other_process },
 };
 

@@ -22,7 +22,9 @@
  *
  * EXEC checks and converts the operations, creates a simgpu job on the
  * channel's address space and submits it under a handle of the channel
- * (&nvg_svmm.jobs, each entry holding a job reference). WAIT waits for the
+ * (&nvg_svmm.jobs, each entry holding a job reference; at most
+ * %DRM_NOUVEAU_GLUE_MAX_JOBS per channel, as user space decides when a
+ * handle goes). WAIT waits for the
  * job's fence; once it signalled, the handle is retired by whichever
  * waiter erases it first, and the fence error is the status. Freeing the
  * channel retires its handles after its address space retired the jobs.
@@ -115,7 +117,8 @@ static int nvg_ops_copy(u64 uptr, u32 n, struct simgpu_op **out)
  *
  * Return: 0; -EINVAL for a bad count or operation; -EFAULT for a bad ops
  * pointer; -ENOENT for an unknown channel; -EACCES from another process
- * than the channel's; -ENOMEM; -EBUSY when no handle is free.
+ * than the channel's; -ENOMEM; -EBUSY when the channel holds
+ * %DRM_NOUVEAU_GLUE_MAX_JOBS handles already, or no handle is free.
  */
 int nvg_exec_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -135,22 +138,29 @@ int nvg_exec_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 	if (!svmm)
 		goto out_free;
 
+	if (!atomic_add_unless(&svmm->njobs, 1, DRM_NOUVEAU_GLUE_MAX_JOBS)) {
+		err = -EBUSY;
+		goto out_put;
+	}
 	job = simgpu_job_create(&svmm->as, ops, args->num_ops);
 	if (IS_ERR(job)) {
 		err = PTR_ERR(job);
-		goto out_put;
+		goto out_unslot;
 	}
 	/* The handle's reference is the creator's */
 	err = xa_alloc_cyclic(&svmm->jobs, &id, job, xa_limit_32b,
 			      &svmm->next_job, GFP_KERNEL);
 	if (err < 0) {
 		simgpu_job_put(job);
-		goto out_put;
+		goto out_unslot;
 	}
 	err = 0;
 	args->job = id;
 	atomic64_inc(&svmm->stats.jobs);
 	simgpu_job_submit(job);
+	goto out_put;
+out_unslot:
+	atomic_dec(&svmm->njobs);
 out_put:
 	nvg_svmm_put(svmm);
 out_free:
@@ -208,8 +218,10 @@ int nvg_wait_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 		smp_rmb();
 		args->status = min(dma_fence_get_status(&job->fence), 0);
 		args->result = job->result;
-		if (xa_cmpxchg(&svmm->jobs, args->job, job, NULL, 0) == job)
+		if (xa_cmpxchg(&svmm->jobs, args->job, job, NULL, 0) == job) {
+			atomic_dec(&svmm->njobs);
 			simgpu_job_put(job);	/* The handle's */
+		}
 	}
 	simgpu_job_put(job);
 out_put:

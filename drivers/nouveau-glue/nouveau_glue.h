@@ -143,6 +143,11 @@ struct nvg_svmm {
 	struct xarray jobs;
 	/** @next_job: Cursor of cyclic job handle allocation */
 	u32 next_job;
+	/**
+	 * @njobs: Handles in @jobs, at most %DRM_NOUVEAU_GLUE_MAX_JOBS;
+	 * taken before the insert so that concurrent EXECs cannot pass it
+	 */
+	atomic_t njobs;
 	/** @stats: Counters */
 	struct nvg_svmm_stats stats;
 	/** @name: gpusvm name */

@@ -132,6 +132,12 @@ struct drm_nouveau_glue_op {
 };
 
 #define DRM_NOUVEAU_GLUE_MAX_OPS	128
+/*
+ * Job handles a channel may hold: submitted and not yet retired by a
+ * successful WAIT. EXEC beyond it is -EBUSY, which bounds the kernel
+ * memory one channel pins.
+ */
+#define DRM_NOUVEAU_GLUE_MAX_JOBS	1024
 
 /**
  * struct drm_nouveau_glue_exec - Submit a job on a channel

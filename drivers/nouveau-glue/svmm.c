@@ -60,8 +60,8 @@
  * allocation; it is registered with drm_gpusvm_driver_set_lock(). The
  * fault handler takes it per channel while it serves a batch, and under it
  * only &simgpu_as.lock (translation checks, targeted cancels); the replay
- * it issues after the batch takes simgpu's fault buffer list lock and then
- * each &simgpu_as.lock, with no VM lock held. The
+ * it issues once the buffer is drained takes simgpu's fault buffer list
+ * lock and then each &simgpu_as.lock, with no VM lock held. The
  * invalidate ops run under the notifier lock in write mode from reclaim
  * and the OOM reaper: they take only &simgpu_as.lock to clear PTEs and
  * flush the TLB, never the VM lock, never allocate, never sleep.
@@ -70,9 +70,11 @@
  * file, or a test_hmm mirror file), each ioctl in flight and each fault
  * batch that has entries of it hold one. The last reference tears it
  * down in process context: the instance id goes first (new entries of it
- * are dropped), drm_gpusvm_fini() zaps and unmaps every range,
- * simgpu_as_fini() cancels stalled jobs and waits for running ones, the
- * address space leaves the fault buffer, the tables are freed.
+ * are dropped), simgpu_as_fini() cancels stalled jobs and waits for
+ * running ones, the address space leaves the fault buffer (no replay
+ * restarts a job of it, so a dying channel does not flood the shared
+ * buffer), drm_gpusvm_fini() zaps and unmaps every range, the tables are
+ * freed.
  */
 
 /* Clear the PTEs of the ranges in [start, end) and flush, range by range. */
