@@ -161,8 +161,9 @@ struct amdgpu_glue_ctx {
 	/**
 	 * @qlock: The eviction lock, a spinlock taken by the invalidate ops
 	 * under the notifier lock: protects @queues, @evicted, @evict_seq,
-	 * @evf, @parked and the hold flags. Nests &simgpu_as.lock and the
-	 * queues' locks, nothing else.
+	 * @evf, @park and the hold flags. Nests &simgpu_as.lock, the
+	 * queues' locks and (SET_XNACK only) the xa_lock of @jobs, nothing
+	 * else.
 	 */
 	spinlock_t qlock;
 	/** @queues: User queues (struct amdgpu_glue_queue); @qlock */
@@ -179,9 +180,15 @@ struct amdgpu_glue_ctx {
 	u64 evf_context;
 	/** @evf_seqno: Sequence number of @evf; @qlock */
 	u64 evf_seqno;
-	/** @parked: Faulted jobs waiting for the restore (ih entries); @qlock */
-	struct list_head parked;
-	/** @nparked: Entries of @parked; @qlock */
+	/**
+	 * @park: Faulted jobs waiting for the restore, a ring of
+	 * %AMDGPU_GLUE_IH_ENTRIES job references allocated with the context,
+	 * so that parking never allocates; @qlock
+	 */
+	struct simgpu_job **park;
+	/** @park_head: Oldest entry of @park; @qlock */
+	unsigned int park_head;
+	/** @nparked: Entries of @park; @qlock */
 	unsigned int nparked;
 	/** @restore_hold: Test knob: the restore worker does nothing; @qlock */
 	bool restore_hold;
@@ -206,12 +213,22 @@ struct amdgpu_glue_ctx {
 	bool closing;
 	/** @fault_work: Serves the ring in process context */
 	struct work_struct fault_work;
+	/**
+	 * @stale_job: Job of the last fault dropped as stale, compared only,
+	 * never dereferenced; under @lock
+	 */
+	const struct simgpu_job *stale_job;
+	/** @stale_va: Address of that fault; under @lock */
+	u64 stale_va;
 	/** @busy_streak: -EBUSY faults in a row; fault worker only */
 	unsigned int busy_streak;
 
 	/** @jobs: EXEC jobs by handle, each holding a fence reference */
 	struct xarray jobs;
-	/** @njobs: Entries of @jobs; under its lock */
+	/**
+	 * @njobs: Entries of @jobs and slots reserved for inserts in
+	 * progress; under its xa_lock, which SET_XNACK takes inside @qlock
+	 */
 	unsigned int njobs;
 	/** @next_job: Cyclic handle cursor */
 	u32 next_job;
@@ -325,6 +342,7 @@ void amdgpu_glue_evict_work(struct work_struct *work);
 int amdgpu_glue_map_span(struct amdgpu_glue_ctx *ctx, unsigned long start,
 			 unsigned long end, enum drm_gpusvm_location loc,
 			 struct drm_pagemap *dpagemap, bool ro);
+bool amdgpu_glue_fault_park(struct amdgpu_glue_ctx *ctx, struct simgpu_job *job);
 void amdgpu_glue_fault_noretry(struct amdgpu_glue_ctx *ctx,
 			       const struct simgpu_fault *rec);
 int amdgpu_glue_debug_ioctl(struct drm_device *drm, void *data,

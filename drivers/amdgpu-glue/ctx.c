@@ -178,7 +178,11 @@ static struct amdgpu_glue_ctx *amdgpu_glue_ctx_alloc(struct amdgpu_glue_device *
 	if (!ctx)
 		return NULL;
 	ctx->ih = kvcalloc(AMDGPU_GLUE_IH_ENTRIES, sizeof(*ctx->ih), GFP_KERNEL);
-	if (!ctx->ih) {
+	ctx->park = kvcalloc(AMDGPU_GLUE_IH_ENTRIES, sizeof(*ctx->park),
+			     GFP_KERNEL);
+	if (!ctx->ih || !ctx->park) {
+		kvfree(ctx->park);
+		kvfree(ctx->ih);
 		kfree(ctx);
 		return NULL;
 	}
@@ -207,6 +211,7 @@ static void amdgpu_glue_ctx_free(struct amdgpu_glue_ctx *ctx)
 	xa_destroy(&ctx->queue_ids);
 	xa_destroy(&ctx->jobs);
 	mutex_destroy(&ctx->lock);
+	kvfree(ctx->park);
 	kvfree(ctx->ih);
 	kfree_rcu(ctx, rcu);
 }
@@ -442,10 +447,13 @@ int amdgpu_glue_set_xnack_ioctl(struct drm_device *drm, void *data,
 		return err;
 	mutex_lock(&ctx->lock);
 	spin_lock(&ctx->qlock);
-	if (ctx->nqueues || !xa_empty(&ctx->jobs))
+	/* EXEC reserves its handle and reads the mode under the xa_lock */
+	xa_lock(&ctx->jobs);
+	if (ctx->nqueues || ctx->njobs)
 		err = -EBUSY;
 	else
 		WRITE_ONCE(ctx->xnack, args->enable);
+	xa_unlock(&ctx->jobs);
 	spin_unlock(&ctx->qlock);
 	mutex_unlock(&ctx->lock);
 	amdgpu_glue_ctx_put(ctx);

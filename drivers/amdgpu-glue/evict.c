@@ -29,11 +29,23 @@
  * and, when it zapped any, evicts the context (amdgpu_glue_evict_locked()):
  *
  * 1. every user queue of the context stops fetching packets
- *    (simgpu_queue_suspend(); a packet in flight stalls at the first page
- *    whose entry was zapped, and the fault path parks it instead of
- *    failing it, see amdgpu_glue_fault_noretry()),
- * 2. the context's eviction fence signals,
- * 3. the restore worker is scheduled.
+ *    (simgpu_queue_suspend(): no packet is fetched after it returns),
+ * 2. the context's page tables are detached from the GPU's MMU: the
+ *    walker (amdgpu_glue_pt_walk()) translates nothing while the context
+ *    is evicted, and the whole TLB is flushed. The flush takes
+ *    &simgpu_as.lock, which every GPU access holds, so once it returns no
+ *    access is in progress, and every later one, of a packet in flight or
+ *    of an EXEC job, faults; the fault path parks the job, in both XNACK
+ *    modes (amdgpu_glue_fault_park()),
+ * 3. the context's eviction fence signals,
+ * 4. the restore worker is scheduled.
+ *
+ * What the eviction fence guarantees, once signalled: until the restore
+ * resumes the context, the GPU neither reads nor writes any memory of the
+ * process (system memory or VRAM) on behalf of the context. Jobs and
+ * packets are not finished or cancelled: they sit parked and continue
+ * where they stopped after the restore. Completed work is not implied;
+ * memory written before the signal is visible (the flush orders it).
  *
  * The restore worker takes the VM lock, maps again every span that stays
  * mapped (amdgpu_glue_restore_spans(): drm_gpusvm_fault_service() per
@@ -41,8 +53,10 @@
  * retries), then, under the notifier lock so that no invalidation slips in
  * between, checks that no eviction happened since it started
  * (&amdgpu_glue_ctx.evict_seq). If one did, it starts over; if not, it
- * installs a fresh eviction fence, resumes the queues and replays the
- * parked jobs. The fresh fence is allocated before any lock is taken.
+ * installs a fresh eviction fence, reattaches the tables, resumes the
+ * queues and replays the parked jobs. The fresh fence is allocated before
+ * any lock is taken; parking never allocates (the ring
+ * &amdgpu_glue_ctx.park comes with the context).
  *
  * The eviction fence is separate from the jobs' completion fences: it
  * signals when the process is off the GPU's queues, not when work is done,
@@ -56,7 +70,7 @@
  * The signalling path (suspend the queues, signal) runs in the invalidate
  * op, which reclaim and the OOM reaper may call under the notifier lock:
  * it allocates nothing and takes only spinlocks (&amdgpu_glue_ctx.qlock,
- * the queues' locks, the fence's lock), and it is annotated with
+ * the queues' locks, &simgpu_as.lock, the fence's lock), and it is annotated with
  * dma_fence_begin_signalling()/dma_fence_end_signalling() so that lockdep
  * checks that nothing in it waits on a fence or enters reclaim.
  */
@@ -80,16 +94,6 @@ struct amdgpu_glue_evf {
 	 * it goes
 	 */
 	struct amdgpu_glue_ctx *ctx;
-};
-
-/**
- * struct amdgpu_glue_parked - A faulted job waiting for the restore
- * @link: In &amdgpu_glue_ctx.parked
- * @rec: The fault record; holds a job reference
- */
-struct amdgpu_glue_parked {
-	struct list_head link;
-	struct simgpu_fault rec;
 };
 
 static const char *amdgpu_glue_evf_driver_name(struct dma_fence *f)
@@ -152,7 +156,6 @@ void amdgpu_glue_evict_init(struct amdgpu_glue_ctx *ctx)
 {
 	spin_lock_init(&ctx->qlock);
 	INIT_LIST_HEAD(&ctx->queues);
-	INIT_LIST_HEAD(&ctx->parked);
 	INIT_DELAYED_WORK(&ctx->restore_work, amdgpu_glue_restore_work);
 	INIT_WORK(&ctx->evict_work, amdgpu_glue_evict_work);
 	ctx->evf_context = dma_fence_context_alloc(1);
@@ -201,6 +204,13 @@ void amdgpu_glue_evict_locked(struct amdgpu_glue_ctx *ctx)
 		atomic64_inc(&ctx->stats.evictions);
 		list_for_each_entry(q, &ctx->queues, link)
 			simgpu_queue_suspend(q->hw);
+		/*
+		 * Detach the tables: the walker translates nothing while
+		 * evicted, and once the flush returns (it serialises with
+		 * every access on &simgpu_as.lock) no access is in progress
+		 * and every later one faults and parks.
+		 */
+		simgpu_tlb_flush(&ctx->as, 0, TASK_SIZE);
 		/* None once amdgpu_glue_evict_fini() ran */
 		if (ctx->evf)
 			dma_fence_signal(ctx->evf);
@@ -323,27 +333,88 @@ int amdgpu_glue_map_span(struct amdgpu_glue_ctx *ctx, unsigned long start,
 	return err;
 }
 
-/* Replay the parked jobs of @list (taken off the context). */
-static void amdgpu_glue_parked_replay(struct list_head *list, int err)
+/* Park @job (a reference); true when the ring is full and it was not. */
+static bool amdgpu_glue_park_locked(struct amdgpu_glue_ctx *ctx,
+				    struct simgpu_job *job)
 {
-	struct amdgpu_glue_parked *p, *next;
+	lockdep_assert_held(&ctx->qlock);
+	if (ctx->nparked == AMDGPU_GLUE_IH_ENTRIES)
+		return true;
+	ctx->park[(ctx->park_head + ctx->nparked++) % AMDGPU_GLUE_IH_ENTRIES] =
+		simgpu_job_get(job);
+	return false;
+}
 
-	list_for_each_entry_safe(p, next, list, link) {
-		if (err)
-			simgpu_job_cancel(p->rec.job, err);
-		else
-			simgpu_job_replay(p->rec.job);
-		simgpu_job_put(p->rec.job);
-		kfree(p);
+/* Take the oldest parked job (its reference), or NULL. */
+static struct simgpu_job *amdgpu_glue_park_pop(struct amdgpu_glue_ctx *ctx)
+{
+	struct simgpu_job *job = NULL;
+
+	spin_lock(&ctx->qlock);
+	if (ctx->nparked) {
+		job = ctx->park[ctx->park_head];
+		ctx->park_head = (ctx->park_head + 1) % AMDGPU_GLUE_IH_ENTRIES;
+		ctx->nparked--;
 	}
+	spin_unlock(&ctx->qlock);
+	return job;
+}
+
+/*
+ * Replay (or cancel with @err) at most @n parked jobs. A job parked by a
+ * later eviction meanwhile is harmless to replay: it faults and parks again.
+ */
+static void amdgpu_glue_park_replay(struct amdgpu_glue_ctx *ctx,
+				    unsigned int n, int err)
+{
+	struct simgpu_job *job;
+
+	while (n-- && (job = amdgpu_glue_park_pop(ctx))) {
+		if (err)
+			simgpu_job_cancel(job, err);
+		else
+			simgpu_job_replay(job);
+		simgpu_job_put(job);
+	}
+}
+
+/**
+ * amdgpu_glue_fault_park() - Park a faulting job while the context is evicted
+ * @ctx: The context
+ * @job: The job; a reference is taken when it is parked
+ *
+ * Both XNACK modes park: the tables are detached while evicted, so the
+ * fault says nothing about the address. The ring has room for every job
+ * that can stall at once (each stalled job has at most one record, and the
+ * IH ring is sized for them); should it be full, the job fails -ENOMEM.
+ *
+ * Context: Any context but IRQ; takes &amdgpu_glue_ctx.qlock, never
+ * allocates.
+ *
+ * Return: true when the job was parked (or failed), false when the context
+ * is not evicted and the caller serves the fault.
+ */
+bool amdgpu_glue_fault_park(struct amdgpu_glue_ctx *ctx, struct simgpu_job *job)
+{
+	bool evicted, full = false;
+
+	spin_lock(&ctx->qlock);
+	evicted = ctx->evicted;
+	if (evicted)
+		full = amdgpu_glue_park_locked(ctx, job);
+	spin_unlock(&ctx->qlock);
+	if (full)
+		amdgpu_glue_job_fail(ctx, job, -ENOMEM);
+	return evicted;
 }
 
 /*
  * The last step of a restore: if no eviction came in since @seq, install
- * @f, resume and take the parked jobs. Returns false to start over.
+ * @f and resume. Returns false to start over; @nparked gets the number of
+ * jobs to replay.
  */
 static bool amdgpu_glue_resume(struct amdgpu_glue_ctx *ctx, u64 seq,
-			       struct dma_fence **f, struct list_head *parked)
+			       struct dma_fence **f, unsigned int *nparked)
 {
 	struct amdgpu_glue_queue *q;
 	bool done = false;
@@ -356,8 +427,7 @@ static bool amdgpu_glue_resume(struct amdgpu_glue_ctx *ctx, u64 seq,
 		WRITE_ONCE(ctx->evicted, false);
 		list_for_each_entry(q, &ctx->queues, link)
 			simgpu_queue_resume(q->hw);
-		list_splice_init(&ctx->parked, parked);
-		ctx->nparked = 0;
+		*nparked = ctx->nparked;
 		atomic64_inc(&ctx->stats.restores);
 		done = true;
 	}
@@ -377,8 +447,8 @@ void amdgpu_glue_restore_work(struct work_struct *work)
 	struct amdgpu_glue_ctx *ctx = container_of(to_delayed_work(work),
 						   struct amdgpu_glue_ctx,
 						   restore_work);
+	unsigned int nparked = 0;
 	struct dma_fence *f;
-	LIST_HEAD(parked);
 	bool again;
 	u64 seq;
 	int err;
@@ -398,11 +468,11 @@ void amdgpu_glue_restore_work(struct work_struct *work)
 
 	mutex_lock(&ctx->lock);
 	err = amdgpu_glue_restore_spans(ctx);
-	again = err || !amdgpu_glue_resume(ctx, seq, &f, &parked);
+	again = err || !amdgpu_glue_resume(ctx, seq, &f, &nparked);
 	mutex_unlock(&ctx->lock);
 	/* The old fence when resumed, else the unused new one */
 	dma_fence_put(f);
-	amdgpu_glue_parked_replay(&parked, 0);
+	amdgpu_glue_park_replay(ctx, nparked, 0);
 	if (again)
 		mod_delayed_work(system_unbound_wq, &ctx->restore_work,
 				 err ? AMDGPU_GLUE_RESTORE_RETRY : 0);
@@ -425,7 +495,8 @@ static bool amdgpu_glue_xlate_allows(const struct simgpu_xlate *xl,
  * @rec: The record; the caller keeps its job reference
  *
  * Such a GPU cannot retry, so a fault is either an eviction's doing (the
- * context is evicted: park the job until the restore replays it), already
+ * context is evicted: park the job until the restore replays it, without
+ * allocating: a reclaim waiter may depend on it, R20), already
  * repaired (the entry is valid now: replay), or fatal: the job is
  * cancelled with -EFAULT, or -EPERM when the entry exists without the
  * permission. The check and the parking happen under
@@ -437,31 +508,23 @@ static bool amdgpu_glue_xlate_allows(const struct simgpu_xlate *xl,
 void amdgpu_glue_fault_noretry(struct amdgpu_glue_ctx *ctx,
 			       const struct simgpu_fault *rec)
 {
-	struct amdgpu_glue_parked *p = kmalloc(sizeof(*p), GFP_KERNEL);
 	struct simgpu_xlate xl;
-	bool evicted, valid = false, ok = false;
+	bool evicted, full = false, valid = false, ok = false;
 
 	spin_lock(&ctx->qlock);
 	evicted = ctx->evicted;
-	if (evicted && p) {
-		p->rec = *rec;
-		simgpu_job_get(rec->job);
-		list_add_tail(&p->link, &ctx->parked);
-		ctx->nparked++;
-		p = NULL;
-	} else if (!evicted) {
+	if (evicted) {
+		full = amdgpu_glue_park_locked(ctx, rec->job);
+	} else {
 		valid = simgpu_as_translate(&ctx->as, rec->va, &xl);
 		ok = valid && amdgpu_glue_xlate_allows(&xl, rec->access);
 	}
 	spin_unlock(&ctx->qlock);
-	/* Parked, or no memory to park it */
 	if (evicted) {
-		if (p)
+		if (full)
 			amdgpu_glue_job_fail(ctx, rec->job, -ENOMEM);
-		kfree(p);
 		return;
 	}
-	kfree(p);
 	if (ok) {
 		simgpu_job_replay(rec->job);
 		return;
@@ -480,13 +543,11 @@ void amdgpu_glue_fault_noretry(struct amdgpu_glue_ctx *ctx,
 void amdgpu_glue_evict_fini(struct amdgpu_glue_ctx *ctx)
 {
 	struct dma_fence *f;
-	LIST_HEAD(parked);
 
 	spin_lock(&ctx->qlock);
 	ctx->restore_hold = true;
 	f = ctx->evf;
 	ctx->evf = NULL;
-	list_splice_init(&ctx->parked, &parked);
 	spin_unlock(&ctx->qlock);
 	if (f)
 		dma_fence_signal(f);
@@ -494,7 +555,7 @@ void amdgpu_glue_evict_fini(struct amdgpu_glue_ctx *ctx)
 	disable_work_sync(&ctx->evict_work);
 	disable_delayed_work_sync(&ctx->restore_work);
 	dma_fence_put(f);
-	amdgpu_glue_parked_replay(&parked, -ECANCELED);
+	amdgpu_glue_park_replay(ctx, AMDGPU_GLUE_IH_ENTRIES, -ECANCELED);
 }
 
 /* DRM_AMDGPU_GLUE_DEBUG_EVICT: wait on the fence as a memory manager would. */

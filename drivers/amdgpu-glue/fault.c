@@ -39,8 +39,11 @@
  *    invalidation came in since and the address has no VMA (or one that
  *    does not allow the access) any more, the fault is counted as stale
  *    and not served: the job is replayed, retries the access, and the
- *    new fault is judged on its own (it fails with -EFAULT if the address
- *    is still unmapped).
+ *    new fault fails with -EFAULT if the address is still unmapped. A
+ *    fault is dropped as stale at most once per job and address in a
+ *    row (&amdgpu_glue_ctx.stale_job, &amdgpu_glue_ctx.stale_va), so
+ *    steady invalidations elsewhere in the context cannot replay a fault
+ *    on an unmapped address for ever: it is cancelled in bounded time.
  * 2. A device not in the address's ACCESSIBLE is refused (-EACCES), a
  *    write or atomic to a GPU_RO span too (-EPERM).
  * 3. drm_gpusvm_fault_service() serves the fault with the address's
@@ -136,18 +139,26 @@ static bool amdgpu_glue_fault_stale(struct amdgpu_glue_ctx *ctx,
 	vm_flags_t need = VM_READ;
 	bool mapped;
 
+	lockdep_assert_held(&ctx->lock);
 	if (e->seq == atomic64_read(&ctx->inval_seq))
+		return false;
+	/* Dropped once already: this one is judged on the VMA alone */
+	if (ctx->stale_job == e->rec.job && ctx->stale_va == e->rec.va)
 		return false;
 	if (e->rec.access != SIMGPU_ACCESS_READ)
 		need |= VM_WRITE;
 	if (!mmget_not_zero(mm))
-		return true;
+		return true;	/* Exiting: the job is cancelled anyway */
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, e->rec.va);
 	mapped = vma && (vma->vm_flags & need) == need;
 	mmap_read_unlock(mm);
 	mmput_async(mm);
-	return !mapped;
+	if (mapped)
+		return false;
+	ctx->stale_job = e->rec.job;
+	ctx->stale_va = e->rec.va;
+	return true;
 }
 
 /* Serve one retry fault; 0 to replay, else the job's error. */
@@ -191,6 +202,8 @@ static void amdgpu_glue_fault_handle(struct amdgpu_glue_ctx *ctx,
 	int err;
 
 	atomic64_inc(&ctx->stats.gpu_faults);
+	if (READ_ONCE(ctx->xnack) && amdgpu_glue_fault_park(ctx, e->rec.job))
+		return;
 	if (!READ_ONCE(ctx->xnack)) {
 		amdgpu_glue_fault_noretry(ctx, &e->rec);
 		return;

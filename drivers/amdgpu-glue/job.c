@@ -29,9 +29,11 @@
  * fault: serving the fault allocates memory, so a waiter in reclaim could
  * wait for itself (R20). The driver registers the fence's ops with the
  * core as a &struct drm_gpusvm_fence_class whose may_depend_on_fault()
- * says yes for an unsignalled job of an XNACK-on context, and for one of
- * an XNACK-off context while that context is evicted (its jobs then wait
- * for the restore, which faults pages in). Waits go through
+ * says yes for every unsignalled job: with XNACK on it may fault, and in
+ * either mode the context may be evicted at any time after the check
+ * (an invalidation, maybe caused by the very reclaim that waits), and its
+ * jobs then wait for the restore, which allocates and faults pages in.
+ * Waits go through
  * drm_gpusvm_fence_wait(), which backs off with -EDEADLK in reclaim
  * instead of waiting on such a fence; WAIT's %DRM_AMDGPU_GLUE_WAIT_RECLAIM
  * flag makes the wait behave as a reclaim-context waiter's would. The
@@ -71,12 +73,8 @@ static const struct dma_fence_ops amdgpu_glue_job_fence_ops = {
 /* &drm_gpusvm_fence_class.may_depend_on_fault, under RCU. */
 static bool amdgpu_glue_job_may_depend(struct dma_fence *f)
 {
-	struct amdgpu_glue_job *job = container_of(f, struct amdgpu_glue_job, base);
-
-	/* Signalled: the context may be gone; see DOC */
-	if (dma_fence_is_signaled(f))
-		return false;
-	return job->xnack || READ_ONCE(job->ctx->evicted);
+	/* Any context can be evicted after this check; see DOC */
+	return !dma_fence_is_signaled(f);
 }
 
 /** @amdgpu_glue_fence_class: Our job fences, for the core (R20) */
@@ -155,15 +153,28 @@ static int amdgpu_glue_job_add(struct amdgpu_glue_ctx *ctx,
 		       dma_fence_context_alloc(1), 1);
 	job->hw = simgpu_job_get(hw);
 	job->ctx = ctx;
-	job->xnack = READ_ONCE(ctx->xnack);
+	/*
+	 * Reserve a slot first: the insert may drop the xa_lock to allocate.
+	 * SET_XNACK checks @njobs under the same lock, so the mode read here
+	 * holds for the job's life.
+	 */
 	xa_lock(&ctx->jobs);
 	err = -EBUSY;
-	if (ctx->njobs < DRM_AMDGPU_GLUE_MAX_JOBS)
-		err = __xa_alloc_cyclic(&ctx->jobs, id, job, xa_limit_32b,
-					&ctx->next_job, GFP_KERNEL);
-	if (err >= 0)
+	if (ctx->njobs < DRM_AMDGPU_GLUE_MAX_JOBS) {
 		ctx->njobs++;
+		job->xnack = ctx->xnack;
+		err = 0;
+	}
 	xa_unlock(&ctx->jobs);
+	if (!err) {
+		err = xa_alloc_cyclic(&ctx->jobs, id, job, xa_limit_32b,
+				      &ctx->next_job, GFP_KERNEL);
+		if (err < 0) {
+			xa_lock(&ctx->jobs);
+			ctx->njobs--;
+			xa_unlock(&ctx->jobs);
+		}
+	}
 	if (err < 0) {
 		dma_fence_put(&job->base);
 		return err;

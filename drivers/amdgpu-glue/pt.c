@@ -284,7 +284,8 @@ bool amdgpu_glue_pt_walk(struct simgpu_as *as, u64 va, struct simgpu_xlate *xl)
 	u64 *ptb, pte;
 
 	lockdep_assert_held(&as->lock);
-	if (va >= TASK_SIZE)
+	/* Evicted: the tables are detached from the MMU (DOC: Eviction...) */
+	if (va >= TASK_SIZE || READ_ONCE(ctx->evicted))
 		return false;
 	ptb = amdgpu_glue_ptb(ctx, va);
 	pte = ptb ? READ_ONCE(ptb[amdgpu_glue_pte_index(va)]) : 0;

@@ -45,16 +45,19 @@
  * ``rptr`` is garbage: the queue stops with -EINVAL in ``error``.
  *
  * Suspending a queue (simgpu_queue_suspend()) stops fetching; it never
- * sleeps, so a glue can suspend from its invalidate op. The packet in
- * flight is not waited for: it stalls at the first page whose translation
- * the glue zapped, where a glue that evicts parks it until the restore,
- * which is how the hardware preempts at a page boundary.
- * simgpu_queue_resume() fetches again.
+ * sleeps, so a glue can suspend from its invalidate op. A packet is
+ * consumed (``rptr`` advanced) under the queue's lock after checking the
+ * suspend flag, so no packet is fetched after the suspend returns. The
+ * packet in flight is not waited for: it stalls at the first page whose
+ * translation the glue zapped (or at the first access, if the glue
+ * detaches its tables and flushes the TLB), where a glue that evicts parks
+ * it until the restore, which is how the hardware preempts at a page
+ * boundary. simgpu_queue_resume() fetches again.
  *
  * Locking: &simgpu_queue.lock (a spinlock, innermost, nothing nested)
- * protects the suspend and dead flags. The job in flight and the pointers
- * are the worker's alone; the worker is one work item, so it never runs
- * twice at once.
+ * protects the suspend and dead flags and the advance of ``rptr``. The job
+ * in flight and the pointers are otherwise the worker's alone; the worker
+ * is one work item, so it never runs twice at once.
  */
 
 static unsigned int queue_poll_us = 1000;
@@ -131,23 +134,42 @@ static bool simgpu_queue_reap(struct simgpu_queue *q)
 	return true;
 }
 
-/* Turn the copied packet into a job and submit it; 0 or -errno. */
-static int simgpu_queue_submit(struct simgpu_queue *q,
-			       const struct simgpu_queue_packet *pkt)
+/* The copied packet as a job, or ERR_PTR(): not submitted yet. */
+static struct simgpu_job *simgpu_queue_job(struct simgpu_queue *q,
+					   const struct simgpu_queue_packet *pkt)
 {
-	struct simgpu_job *job;
-
 	if (!pkt->nops || pkt->nops > SIMGPU_QUEUE_PACKET_OPS || pkt->flags)
-		return -EINVAL;
-	job = simgpu_job_create(q->as, pkt->ops, pkt->nops);
-	if (IS_ERR(job))
-		return PTR_ERR(job);
+		return ERR_PTR(-EINVAL);
+	return simgpu_job_create(q->as, pkt->ops, pkt->nops);
+}
+
+/*
+ * Consume the packet at rptr unless the queue was suspended or killed
+ * meanwhile: under @q->lock, so a packet is either fetched before
+ * simgpu_queue_suspend() returns or not at all until the resume.
+ */
+static bool simgpu_queue_commit(struct simgpu_queue *q)
+{
+	bool ok;
+
+	spin_lock(&q->lock);
+	ok = !q->suspended && !q->dead;
+	if (ok) {
+		q->rptr++;
+		WRITE_ONCE(simgpu_queue_ctl(q)->rptr, q->rptr);
+	}
+	spin_unlock(&q->lock);
+	return ok;
+}
+
+/* Submit a committed packet's job. */
+static void simgpu_queue_submit(struct simgpu_queue *q, struct simgpu_job *job)
+{
 	q->job = job;
 	atomic64_inc(&q->stats.packets);
 	simgpu_job_submit(job);
 	if (dma_fence_add_callback(&job->fence, &q->cb, simgpu_queue_job_done))
 		simgpu_queue_kick(q, 0);	/* Retired already */
-	return 0;
 }
 
 /* Fetch the next packet if there is one; true when one was fetched. */
@@ -155,8 +177,8 @@ static bool simgpu_queue_fetch(struct simgpu_queue *q)
 {
 	struct simgpu_queue_ctl *ctl = simgpu_queue_ctl(q);
 	struct simgpu_queue_packet pkt;
+	struct simgpu_job *job;
 	u64 wptr;
-	int err;
 
 	/* Pairs with the user's release store after writing the packet */
 	wptr = smp_load_acquire(&ctl->wptr);
@@ -169,12 +191,18 @@ static bool simgpu_queue_fetch(struct simgpu_queue *q)
 		return false;
 	}
 	memcpy(&pkt, simgpu_queue_slot(q, q->rptr), sizeof(pkt));
-	q->rptr++;
-	WRITE_ONCE(ctl->rptr, q->rptr);
-	err = simgpu_queue_submit(q, &pkt);
-	if (err) {
+	job = simgpu_queue_job(q, &pkt);
+	if (!simgpu_queue_commit(q)) {
+		/* Suspended meanwhile: the resume fetches it again */
+		if (!IS_ERR(job))
+			simgpu_job_put(job);
+		return false;
+	}
+	if (IS_ERR(job)) {
 		atomic64_inc(&q->stats.bad_packets);
-		simgpu_queue_complete(q, err, 0);
+		simgpu_queue_complete(q, PTR_ERR(job), 0);
+	} else {
+		simgpu_queue_submit(q, job);
 	}
 	return true;
 }

@@ -487,7 +487,7 @@ struct simgpu_queue {
 	unsigned int npages;
 	/** @npackets: Ring slots */
 	unsigned int npackets;
-	/** @lock: Protects @suspended and @dead; innermost */
+	/** @lock: Protects @suspended, @dead and advancing rptr; innermost */
 	spinlock_t lock;
 	/** @suspended: Do not fetch; under @lock */
 	bool suspended;
