@@ -271,13 +271,21 @@ EXPORT_SYMBOL_GPL(drm_gpusvm_init);
  *
  * After this, drm_gpusvm_range_find_or_insert(),
  * drm_gpusvm_range_get_pages() and drm_gpusvm_range_remove() warn when the
- * lock is not held. Call once, before the first fault.
+ * lock is not held. Call once, before the first fault, with the lock not
+ * held: lockdep is taught here that it ranks above &drm_gpusvm.lock and
+ * the notifier lock (DOC: Locking), so an inversion is reported on first
+ * sight instead of when both orders happen to run. Drivers prime only
+ * their own locks.
  */
 void drm_gpusvm_driver_set_lock(struct drm_gpusvm *gpusvm,
 				struct lockdep_map *map)
 {
 	WARN_ON(gpusvm->lock_dep_map);
 	gpusvm->lock_dep_map = map;
+	lock_map_acquire(map);
+	might_lock(&gpusvm->lock);
+	might_lock_read(&gpusvm->notifier_lock);
+	lock_map_release(map);
 }
 EXPORT_SYMBOL_GPL(drm_gpusvm_driver_set_lock);
 #endif

@@ -132,9 +132,8 @@ static void nvg_svmm_lockdep_prime(struct nvg_svmm *svmm)
 {
 	if (!IS_ENABLED(CONFIG_LOCKDEP))
 		return;
+	/* The core primed SVMM lock -> its locks in drm_gpusvm_driver_set_lock() */
 	mutex_lock(&svmm->lock);
-	might_lock(&svmm->gpusvm.lock);
-	might_lock_read(&svmm->gpusvm.notifier_lock);
 	spin_lock(&svmm->as.lock);
 	spin_unlock(&svmm->as.lock);
 	mutex_unlock(&svmm->lock);

@@ -130,9 +130,8 @@ static void xe_glue_vm_lockdep_prime(struct xe_glue_vm *vm)
 {
 	if (!IS_ENABLED(CONFIG_LOCKDEP))
 		return;
+	/* The core primed VM lock -> its locks in drm_gpusvm_driver_set_lock() */
 	mutex_lock(&vm->lock);
-	might_lock(&vm->gpusvm.lock);
-	might_lock_read(&vm->gpusvm.notifier_lock);
 	spin_lock(&vm->as.lock);
 	spin_unlock(&vm->as.lock);
 	mutex_unlock(&vm->lock);
