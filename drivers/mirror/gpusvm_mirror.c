@@ -51,9 +51,9 @@
  *   (nothing could be migrated or mapped, or it is another device's
  *   memory) ends the command with -ENOENT, like test_hmm's read of its
  *   page table.
- * - MIGRATE_TO_SYS: each page of the span that is in this unit's VRAM is
- *   brought home by a CPU fault (fixup_user_fault()), which runs the
- *   core's migrate_to_ram; ``cpages`` counts them.
+ * - MIGRATE_TO_SYS: drm_gpusvm_migrate_span_to_ram() moves this unit's
+ *   device pages of the span home, 2 MiB at a time, each chunk in one copy
+ *   as test_hmm's migrate_vma does; ``cpages`` counts the pages moved.
  * - SNAPSHOT: drm_gpusvm_snapshot() (hmm_range_fault() without faulting,
  *   with the VM's device-private owner) turned into HMM_DMIRROR_PROT_*
  *   bytes exactly as test_hmm's dmirror_mkentry() does.
@@ -105,10 +105,9 @@
  *   next to the span may move too; ``cpages`` counts the span's pages read
  *   back. The core's migration is best effort: what it leaves in system
  *   memory is mapped there and read back from there.
- * - MIGRATE_TO_SYS takes CPU faults instead of test_hmm's own
- *   migrate_vma, so the core's migrate_to_ram decides: it may bring
- *   neighbours of a page home too, and waits out the residency timeslice
- *   of freshly migrated memory (policy.c) first.
+ * - MIGRATE_TO_SYS is best effort like the core's migrations: a page
+ *   that is busy (locked, pinned) stays in device memory and is not
+ *   counted in ``cpages``.
  * - EXCLUSIVE leaves ``faults`` at the number of atomic faults replayed
  *   after the first one (usually 0); a page whose atomic translation
  *   vanished before it was read back is faulted again instead of failing
@@ -512,63 +511,33 @@ out_free:
 	return err;
 }
 
+/* Pages of one explicit migration back to RAM: one 2 MiB range at most. */
+#define MIRROR_TO_RAM_PAGES	512
+
 /*
- * A CPU read fault on each page of this unit's VRAM in [@addr, @next)
- * (@pfns is its snapshot): the core's migrate_to_ram brings it home.
+ * The explicit way back, like test_hmm's migrate_vma over the span: the
+ * core moves this unit's device pages of each chunk home in one copy.
  */
-static int mirror_fault_home(struct gpusvm_mirror_file *mf,
-			     const unsigned long *pfns, unsigned long addr,
-			     unsigned long next, u64 *cpages)
-{
-	struct mm_struct *mm = mf->gpusvm->mm;
-	bool unlocked = false;
-	int err = 0;
-
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	for (; addr < next && !err; addr += PAGE_SIZE, pfns++) {
-		struct page *page;
-
-		if (!(*pfns & HMM_PFN_VALID))
-			continue;
-		page = hmm_pfn_to_page(*pfns);
-		if (!is_device_private_page(page) ||
-		    !mirror_page_is_local(mf, page))
-			continue;
-		err = fixup_user_fault(mm, addr, 0, &unlocked);
-		if (!err)
-			(*cpages)++;
-	}
-	mmap_read_unlock(mm);
-	return err;
-}
-
 static int mirror_migrate_to_sys(struct gpusvm_mirror_file *mf,
 				 struct hmm_dmirror_cmd *cmd)
 {
-	struct mm_struct *mm = mf->gpusvm->mm;
 	unsigned long addr, next, end = mirror_cmd_end(cmd);
-	unsigned long *pfns;
+	long moved;
 	int err;
 
-	err = mirror_check_vmas(mm, cmd->addr, end);
-	if (err)
-		return err;
-	pfns = kmalloc_array(MIRROR_CHUNK_PAGES, sizeof(*pfns), GFP_KERNEL);
-	if (!pfns)
-		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		err = -EINVAL;
-		goto out_free;
-	}
+	err = mirror_check_vmas(mf->gpusvm->mm, cmd->addr, end);
 	for (addr = cmd->addr; addr < end && !err; addr = next) {
-		next = min(end, addr + (MIRROR_CHUNK_PAGES << PAGE_SHIFT));
-		err = drm_gpusvm_snapshot(mf->gpusvm, addr, next, pfns) ?:
-		      mirror_fault_home(mf, pfns, addr, next, &cmd->cpages);
+		next = min(end, ALIGN_DOWN(addr, MIRROR_TO_RAM_PAGES << PAGE_SHIFT) +
+				(MIRROR_TO_RAM_PAGES << PAGE_SHIFT));
+		moved = drm_gpusvm_migrate_span_to_ram(mf->gpusvm, addr, next,
+						       mf->dpagemap);
+		if (moved < 0)
+			err = moved;
+		else
+			cmd->cpages += moved;
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
 	}
-	mmput(mm);
-out_free:
-	kfree(pfns);
 	return err;
 }
 
