@@ -351,6 +351,13 @@ static int drm_gpusvm_hmm_fault(struct hmm_range *hmm_range,
 		err = drm_gpusvm_devmem_cow(&fault, req);
 	if (err || !ctx->fault_end)
 		return err;
+	/*
+	 * A fault span that is the whole range left nothing to snapshot: the
+	 * fault walk filled every entry already. The common case (a GPU fault
+	 * gets a window, and the range is that window); it saves a page walk.
+	 */
+	if (fault.start == hmm_range->start && fault.end == hmm_range->end)
+		return 0;
 	return hmm_range_fault(hmm_range);
 }
 
