@@ -84,8 +84,8 @@
  *	drm_gpusvm_for_each_dma(dma, va, &range->pages,
  *				drm_gpusvm_range_start(range))
  *		if (dma->present)
- *			driver_write_pte(vm, va, dma->addr, dma->order,
- *					 dma->writable);
+ *			driver_write_pte(vm, va, drm_gpusvm_dma_addr(dma),
+ *					 dma->order, dma->writable);
  *	drm_gpusvm_notifier_unlock(svm);
  */
 
@@ -150,7 +150,7 @@ static void drm_gpusvm_dma_unmap(struct device *dev,
 
 	for (i = 0; i < n; i++)
 		if (dma[i].present && !dma[i].devmem)
-			dma_unmap_page_attrs(dev, dma[i].addr,
+			dma_unmap_page_attrs(dev, drm_gpusvm_dma_addr(&dma[i]),
 					     PAGE_SIZE << dma[i].order,
 					     dma[i].dir,
 					     drm_gpusvm_dma_attrs(dev));
@@ -165,11 +165,16 @@ static int drm_gpusvm_devmem_addr(struct page *page,
 				  struct drm_gpusvm_dma *dma)
 {
 	struct drm_pagemap *dpagemap;
+	u64 addr;
 
 	if (!drm_pagemap_is_ours(page))
 		return -EOPNOTSUPP;
 	dpagemap = drm_pagemap_page_to_dpagemap(page);
-	dma->addr = dpagemap->ops->device_addr(dpagemap, page);
+	addr = dpagemap->ops->device_addr(dpagemap, page);
+	/* &struct drm_gpusvm_dma keeps flags in the low bits */
+	if (WARN_ON_ONCE(!PAGE_ALIGNED(addr)))
+		return -EINVAL;
+	dma->pfn = addr >> PAGE_SHIFT;
 	dma->devmem = 1;
 	dma->present = 1;
 	return 0;
@@ -181,6 +186,7 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 				    struct drm_gpusvm_dma *dma)
 {
 	struct page *page;
+	dma_addr_t addr;
 
 	memset(dma, 0, sizeof(*dma));
 	dma->order = order;
@@ -201,12 +207,21 @@ static int drm_gpusvm_dma_map_chunk(struct device *dev, unsigned long hmm_pfn,
 	dma->dir = dma->writable ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	if (drm_gpusvm_should_fail_alloc())
 		return -ENOMEM;
-	dma->addr = dma_map_page_attrs(dev, page, 0, PAGE_SIZE << order,
-				       dma->dir, drm_gpusvm_dma_attrs(dev));
-	if (dma_mapping_error(dev, dma->addr)) {
-		dma->addr = 0;
+	addr = dma_map_page_attrs(dev, page, 0, PAGE_SIZE << order, dma->dir,
+				  drm_gpusvm_dma_attrs(dev));
+	if (dma_mapping_error(dev, addr))
+		return -ENOMEM;
+	/*
+	 * A whole-page mapping is page aligned with an IOMMU and with swiotlb
+	 * (which aligns bounce buffers of a page or more); the flags of
+	 * &struct drm_gpusvm_dma live in the low bits, so check it.
+	 */
+	if (WARN_ON_ONCE(!PAGE_ALIGNED(addr))) {
+		dma_unmap_page_attrs(dev, addr, PAGE_SIZE << order, dma->dir,
+				     drm_gpusvm_dma_attrs(dev));
 		return -ENOMEM;
 	}
+	dma->pfn = addr >> PAGE_SHIFT;
 	dma->present = 1;
 	return 0;
 }

@@ -321,9 +321,9 @@ static const void *drm_gpusvm_test_dma_kaddr(struct drm_gpusvm_test *priv,
 				drm_gpusvm_range_start(range)) {
 		if (va < addr || va - addr >= PAGE_SIZE << dma->order)
 			continue;
-		if (!dma->addr)
+		if (!drm_gpusvm_dma_addr(dma))
 			return NULL;
-		return phys_to_virt(dma_to_phys(priv->dev, dma->addr)) +
+		return phys_to_virt(dma_to_phys(priv->dev, drm_gpusvm_dma_addr(dma))) +
 		       (va - addr);
 	}
 	return NULL;
@@ -723,7 +723,7 @@ static bool drm_gpusvm_test_all_mapped(struct drm_gpusvm_test *priv,
 	ok = drm_gpusvm_range_pages_valid(&priv->svm, range);
 	drm_gpusvm_for_each_dma(dma, addr, &range->pages,
 				drm_gpusvm_range_start(range))
-		ok = ok && dma->addr && dma->writable == writable;
+		ok = ok && drm_gpusvm_dma_addr(dma) && dma->writable == writable;
 	drm_gpusvm_notifier_unlock(&priv->svm);
 	return ok;
 }
@@ -855,7 +855,7 @@ static void drm_gpusvm_test_require_thp(struct kunit *test,
 	drm_gpusvm_notifier_lock(&priv->svm);
 	if (drm_gpusvm_range_pages_valid(&priv->svm, range) &&
 	    range->pages.num_dma)
-		addr = range->pages.dma[0].addr;
+		addr = drm_gpusvm_dma_addr(&range->pages.dma[0]);
 	drm_gpusvm_notifier_unlock(&priv->svm);
 	KUNIT_ASSERT_NE(test, addr, 0);
 

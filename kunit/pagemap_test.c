@@ -615,10 +615,10 @@ static const void *drm_pagemap_test_chunk_page(struct drm_pagemap_test *priv,
 {
 	if (dma->devmem)
 		return drm_pagemap_test_vram(priv, priv->base_pfn +
-					     (dma->addr >> PAGE_SHIFT) + i);
-	if (!dma->addr)
+					     (drm_gpusvm_dma_addr(dma) >> PAGE_SHIFT) + i);
+	if (!drm_gpusvm_dma_addr(dma))
 		return NULL;
-	return drm_pagemap_test_dma_kaddr(priv, dma->addr) + (i << PAGE_SHIFT);
+	return drm_pagemap_test_dma_kaddr(priv, drm_gpusvm_dma_addr(dma)) + (i << PAGE_SHIFT);
 }
 
 /* Add the pages of @range inside [start, end) to @c; notifier lock held. */
@@ -638,7 +638,7 @@ static void drm_pagemap_test_count_range(struct drm_pagemap_test *priv,
 				continue;
 			if (dma->devmem)
 				c->devmem++;
-			else if (dma->addr)
+			else if (drm_gpusvm_dma_addr(dma))
 				c->ram++;
 			if (!drm_pagemap_test_holds(priv,
 						    drm_pagemap_test_chunk_page(priv, dma, i),
@@ -696,7 +696,7 @@ static unsigned long drm_pagemap_test_misplaced(struct drm_pagemap_test *priv,
 	drm_gpusvm_for_each_dma(dma, addr, &range->pages, start) {
 		i = (addr - start) >> PAGE_SHIFT;
 		if (!dma->devmem || dma->order ||
-		    dma->addr != drm_pagemap_test_offset(owner, devmem->pfns[i]))
+		    drm_gpusvm_dma_addr(dma) != drm_pagemap_test_offset(owner, devmem->pfns[i]))
 			bad++;
 	}
 out_unlock:

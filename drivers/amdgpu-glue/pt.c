@@ -174,9 +174,9 @@ static int amdgpu_glue_bind_chunk(struct amdgpu_glue_ctx *ctx, unsigned long va,
 
 		attr = amdgpu_glue_attr_at(ctx, va + off, NULL, &ext_end);
 		limit = min(end, ext_end);
-		frag = amdgpu_glue_frag(va + off, dma->addr + off, limit);
+		frag = amdgpu_glue_frag(va + off, drm_gpusvm_dma_addr(dma) + off, limit);
 		n = 1UL << frag;
-		pte = (dma->addr + off) | amdgpu_glue_pte_flags(dma, &attr) |
+		pte = (drm_gpusvm_dma_addr(dma) + off) | amdgpu_glue_pte_flags(dma, &attr) |
 		      ((u64)frag << AMDGPU_GLUE_PTE_FRAG_SHIFT);
 		err = amdgpu_glue_pte_write(ctx, va + off, pte, n, mapped);
 		off += n << PAGE_SHIFT;

@@ -432,12 +432,12 @@ static int nvg_vmm_map_chunk(struct nvg_bind *b, u64 va,
 			     const struct drm_gpusvm_dma *dma)
 {
 	unsigned long size = PAGE_SIZE << dma->order, off, page;
-	u64 addr = dma->addr & ~SIMGPU_VRAM_TAG;
+	u64 addr = drm_gpusvm_dma_addr(dma) & ~SIMGPU_VRAM_TAG;
 	int err = 0;
 
 	for (off = 0; off < size && !err; off += page) {
 		u64 *pd0 = nvg_pd0_entry(b->svmm, va + off);
-		u64 pte = nvg_pte(dma->addr + off, dma);
+		u64 pte = nvg_pte(drm_gpusvm_dma_addr(dma) + off, dma);
 
 		page = nvg_vmm_page(va + off, addr + off, size - off);
 		if (!pd0)

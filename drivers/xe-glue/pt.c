@@ -211,7 +211,7 @@ static bool xe_glue_pt_needs_leaf(struct xe_glue_vm *vm,
 		drm_gpusvm_for_each_dma(dma, va, &range->pages,
 					drm_gpusvm_range_start(range))
 			if (dma->present && (!IS_ALIGNED(va, SZ_2M) ||
-					     !IS_ALIGNED(dma->addr, SZ_2M) ||
+					     !IS_ALIGNED(drm_gpusvm_dma_addr(dma), SZ_2M) ||
 					     (PAGE_SIZE << dma->order) < SZ_2M))
 				leaf = true;
 	drm_gpusvm_notifier_unlock(gpusvm);
@@ -365,9 +365,9 @@ static int xe_glue_pt_write_chunk(struct xe_glue_bind *b, unsigned long va,
 		return xe_glue_pt_write_small(b, va, 0, size >> PAGE_SHIFT);
 
 	for (off = 0; off < size && !err; off += step) {
-		u64 pte = (dma->addr + off) | flags;
+		u64 pte = (drm_gpusvm_dma_addr(dma) + off) | flags;
 
-		step = xe_glue_pt_step(va + off, dma->addr + off, size - off);
+		step = xe_glue_pt_step(va + off, drm_gpusvm_dma_addr(dma) + off, size - off);
 		if (step == SZ_2M) {
 			err = xe_glue_pt_write_huge(b, va + off,
 						    pte | XE_PTE_HUGE);

@@ -376,7 +376,7 @@ static void svmtest_ptes_write(struct svmtest_file *st, u64 *ptes,
 
 	for (i = 0; i < n; i++) {
 		u64 pte = dma->present ?
-			  (dma->addr + (i << PAGE_SHIFT)) | flags : 0;
+			  (drm_gpusvm_dma_addr(dma) + (i << PAGE_SHIFT)) | flags : 0;
 
 		st->valid_ptes += !!pte;
 		st->valid_ptes -= !!ptes[i];

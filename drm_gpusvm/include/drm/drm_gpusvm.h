@@ -274,29 +274,44 @@ struct drm_gpusvm_notifier {
 
 /**
  * struct drm_gpusvm_dma - One DMA-mapped, naturally aligned chunk of pages
- * @addr: DMA address of the chunk (a device address with @devmem);
- *	meaningful only with @present, since 0 can be a valid device address
- * @order: Chunk size is PAGE_SIZE << @order; VA and DMA address aligned
- * @writable: The CPU mapping allows writes; the GPU may map it writable
- * @dir: DMA direction of the mapping, DMA_NONE for device memory
- * @devmem: @addr is a device address from &drm_pagemap_ops.device_addr,
- *	not a DMA address: the page lives in device memory of this device or
- *	of a peer sharing its owner token
+ * @present: The chunk is mapped; clear for a hole that was not faulted in
+ * @devmem: The address is a device address from
+ *	&drm_pagemap_ops.device_addr, not a DMA address: the page lives in
+ *	device memory of this device or of a peer sharing its owner token
  * @exclusive: The CPU cannot access the page until it revokes the device's
  *	exclusive access (which invalidates): device atomics are safe on it
- * @present: The chunk is mapped; clear for a hole that was not faulted in
+ * @writable: The CPU mapping allows writes; the GPU may map it writable
+ * @dir: DMA direction of the mapping, DMA_NONE for device memory
+ * @order: Chunk size is PAGE_SIZE << @order; VA and address aligned
+ * @pfn: The address in pages; read it with drm_gpusvm_dma_addr(), which is
+ *	meaningful only with @present, since 0 can be a valid device address
  *
- * One entry per chunk rather than per page keeps a 2 MiB THP at 16 bytes.
+ * One entry per chunk rather than per page keeps a 2 MiB THP at 8 bytes,
+ * and one 64-bit word per entry keeps memory with 4 KiB pages at 8 bytes a
+ * page: a chunk's address is page aligned (DMA mapping and device
+ * addresses of whole pages), which leaves the low bits for the flags.
  */
 struct drm_gpusvm_dma {
-	dma_addr_t addr;
-	u8 order;
-	u8 writable;
-	u8 dir;
-	u8 devmem;
-	u8 exclusive;
-	u8 present;
+	u64 present : 1;
+	u64 devmem : 1;
+	u64 exclusive : 1;
+	u64 writable : 1;
+	u64 dir : 2;
+	u64 order : 6;
+	u64 pfn : 52;
 };
+
+/**
+ * drm_gpusvm_dma_addr() - DMA or device address of a chunk
+ * @dma: The chunk, &drm_gpusvm_dma.present set
+ *
+ * Return: the DMA address of the chunk's first page, or its device address
+ * when &drm_gpusvm_dma.devmem is set.
+ */
+static inline dma_addr_t drm_gpusvm_dma_addr(const struct drm_gpusvm_dma *dma)
+{
+	return (dma_addr_t)dma->pfn << PAGE_SHIFT;
+}
 
 /**
  * struct drm_gpusvm_pages_flags - Flags of a pages object
