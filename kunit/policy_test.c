@@ -274,17 +274,23 @@ static void drm_gpusvm_policy_test_cpu_fault_window(struct kunit *test)
 {
 	struct vm_area_struct vma = {
 		.vm_start = SZ_1G + 0x3000,
-		.vm_end = SZ_1G + SZ_1M,
+		.vm_end = SZ_1G + SZ_1M + SZ_64K,
 	};
 	unsigned long start, end;
 
+	/* The default cpu_fault_window_kb, 512 */
 	drm_gpusvm_policy_cpu_fault_window(&vma, SZ_1G + 0x5000, &start, &end);
 	KUNIT_EXPECT_EQ(test, start, vma.vm_start);
-	KUNIT_EXPECT_EQ(test, end, (unsigned long)SZ_1G + SZ_64K);
+	KUNIT_EXPECT_EQ(test, end, (unsigned long)SZ_1G + SZ_512K);
 
-	drm_gpusvm_policy_cpu_fault_window(&vma, SZ_1G + 0x21000, &start, &end);
-	KUNIT_EXPECT_EQ(test, start, (unsigned long)SZ_1G + 0x20000);
-	KUNIT_EXPECT_EQ(test, end, (unsigned long)SZ_1G + 0x30000);
+	drm_gpusvm_policy_cpu_fault_window(&vma, SZ_1G + 0x81000, &start, &end);
+	KUNIT_EXPECT_EQ(test, start, (unsigned long)SZ_1G + SZ_512K);
+	KUNIT_EXPECT_EQ(test, end, (unsigned long)SZ_1G + SZ_1M);
+
+	drm_gpusvm_policy_cpu_fault_window(&vma, SZ_1G + SZ_1M + 0x1000,
+					   &start, &end);
+	KUNIT_EXPECT_EQ(test, start, (unsigned long)SZ_1G + SZ_1M);
+	KUNIT_EXPECT_EQ(test, end, vma.vm_end);
 }
 
 /* A CPU fault waits out the residency timeslice, and only that. */
