@@ -289,9 +289,27 @@ out:
 }
 EXPORT_SYMBOL_GPL(drm_gpusvm_fault_service);
 
-/* Is every page of [start, end) in a readable VMA? A snapshot. */
-static int drm_gpusvm_span_readable(struct mm_struct *mm, unsigned long start,
-				    unsigned long end)
+/**
+ * drm_gpusvm_span_check_vmas() - Is a span covered by suitable VMAs?
+ * @mm: The mm, with a reference held by the caller
+ * @start: Start of the span
+ * @end: End of the span (exclusive)
+ * @required: VMA flags every VMA of the span must have (all of them)
+ * @forbidden: VMA flags no VMA of the span may have (any of them)
+ *
+ * For an ioctl's early, clear error on a span a driver is asked to
+ * prefetch or give attributes to, before anything is done. It is a
+ * snapshot: the VMAs may change as soon as it returns, which the fault
+ * path copes with anyway.
+ *
+ * Context: Process context; takes mmap_lock in read mode.
+ *
+ * Return: 0, -EFAULT for a hole or an unsuitable VMA, or -EINTR for a
+ * fatal signal.
+ */
+int drm_gpusvm_span_check_vmas(struct mm_struct *mm, unsigned long start,
+			       unsigned long end, vm_flags_t required,
+			       vm_flags_t forbidden)
 {
 	struct vm_area_struct *vma;
 	int err = 0;
@@ -300,7 +318,8 @@ static int drm_gpusvm_span_readable(struct mm_struct *mm, unsigned long start,
 		return -EINTR;
 	while (start < end) {
 		vma = vma_lookup(mm, start);
-		if (!vma || !(vma->vm_flags & VM_READ)) {
+		if (!vma || (vma->vm_flags & required) != required ||
+		    (vma->vm_flags & forbidden)) {
 			err = -EFAULT;
 			break;
 		}
@@ -309,6 +328,7 @@ static int drm_gpusvm_span_readable(struct mm_struct *mm, unsigned long start,
 	mmap_read_unlock(mm);
 	return err;
 }
+EXPORT_SYMBOL_GPL(drm_gpusvm_span_check_vmas);
 
 /**
  * drm_gpusvm_prefetch_span() - Populate a span and place it
@@ -345,7 +365,7 @@ int drm_gpusvm_prefetch_span(struct drm_gpusvm *gpusvm, unsigned long start,
 	int err;
 
 	drm_gpusvm_driver_lock_assert(gpusvm);
-	err = drm_gpusvm_span_readable(gpusvm->mm, start, end);
+	err = drm_gpusvm_span_check_vmas(gpusvm->mm, start, end, VM_READ, 0);
 	if (err)
 		return err;
 	if (loc == DRM_GPUSVM_LOC_SYSTEM && dpagemap) {

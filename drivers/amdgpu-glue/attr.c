@@ -471,27 +471,6 @@ int amdgpu_glue_restore_spans(struct amdgpu_glue_ctx *ctx)
 	return 0;
 }
 
-/* Is every page of [start, end) in a VMA we can mirror? (KFD: -EFAULT) */
-static int amdgpu_glue_span_mapped(struct mm_struct *mm, unsigned long start,
-				   unsigned long end)
-{
-	struct vm_area_struct *vma;
-	int err = 0;
-
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	while (start < end) {
-		vma = vma_lookup(mm, start);
-		if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))) {
-			err = -EFAULT;
-			break;
-		}
-		start = vma->vm_end;
-	}
-	mmap_read_unlock(mm);
-	return err;
-}
-
 static bool amdgpu_glue_has_prefetch(const struct drm_amdgpu_glue_svm_attribute *a,
 				     u32 n)
 {
@@ -520,7 +499,9 @@ static int amdgpu_glue_svm_locked(struct amdgpu_glue_ctx *ctx,
 		amdgpu_glue_attr_get(ctx, start, end, a, args->nattr);
 		return 0;
 	}
-	err = amdgpu_glue_span_mapped(ctx->gpusvm.mm, start, end);
+	/* Every page in a VMA we can mirror (KFD: -EFAULT) */
+	err = drm_gpusvm_span_check_vmas(ctx->gpusvm.mm, start, end, 0,
+					 VM_IO | VM_PFNMAP | VM_MIXEDMAP);
 	if (!err)
 		err = amdgpu_glue_attr_set(ctx, start, end, a, args->nattr);
 	if (!err)

@@ -560,6 +560,9 @@ int drm_gpusvm_range_bind(struct drm_gpusvm *gpusvm,
 int drm_gpusvm_fault_service(struct drm_gpusvm *gpusvm,
 			     const struct drm_gpusvm_fault_req *req,
 			     unsigned long *next);
+int drm_gpusvm_span_check_vmas(struct mm_struct *mm, unsigned long start,
+			       unsigned long end, vm_flags_t required,
+			       vm_flags_t forbidden);
 int drm_gpusvm_prefetch_span(struct drm_gpusvm *gpusvm, unsigned long start,
 			     unsigned long end, enum drm_gpusvm_location loc,
 			     struct drm_pagemap *dpagemap);
