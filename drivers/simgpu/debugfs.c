@@ -16,12 +16,13 @@
  *
  * - ``stats``: one ``name value`` line each for the VRAM size and free
  *   pages, and the counters of &struct simgpu_stats (jobs, cancelled jobs,
- *   copy jobs, pages copied, failed copy jobs).
+ *   copy submissions, pages copied, failed COPY methods), then the
+ *   kernel copy channel's (&struct simgpu_chan_stats) prefixed ``chan_``.
  * - ``fail_copy/``: a standard fault-injection attribute
- *   (Documentation/fault-injection/fault-injection.rst) that fails copy
- *   jobs with -EIO; e.g. ``probability`` 100 and ``times`` 1 fail the
- *   next one. Copy jobs run on a workqueue, so ``task-filter`` does not
- *   apply.
+ *   (Documentation/fault-injection/fault-injection.rst) that fails COPY
+ *   methods of any channel, the fence of their submission signalling
+ *   -EIO; e.g. ``probability`` 100 and ``times`` 1 fail the next one.
+ *   The engine runs on a workqueue, so ``task-filter`` does not apply.
  *
  * Counters of the MMU are per address space (&struct simgpu_as_stats);
  * the glue shows them with its VM.
@@ -33,6 +34,7 @@ static int simgpu_stats_show(struct seq_file *m, void *data)
 {
 	struct simgpu_device *sdev = m->private;
 	const struct simgpu_stats *s = &sdev->stats;
+	struct simgpu_chan_stats cs;
 
 	seq_printf(m, "vram_pages %lu\n", simgpu_vram_pages(sdev));
 	seq_printf(m, "vram_free_pages %lu\n", simgpu_vram_free_pages(sdev));
@@ -44,6 +46,13 @@ static int simgpu_stats_show(struct seq_file *m, void *data)
 		   (long long)atomic64_read(&s->copy_pages));
 	seq_printf(m, "copy_failures %lld\n",
 		   (long long)atomic64_read(&s->copy_failures));
+	simgpu_chan_stats(sdev->chan, &cs);
+	seq_printf(m, "chan_entries %llu\n", cs.entries);
+	seq_printf(m, "chan_copy_methods %llu\n", cs.copy_methods);
+	seq_printf(m, "chan_semaphores %llu\n", cs.semaphores);
+	seq_printf(m, "chan_ring_waits %llu\n", cs.ring_waits);
+	seq_printf(m, "chan_gp_get %llu\n", cs.gp_get);
+	seq_printf(m, "chan_gp_put %llu\n", cs.gp_put);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(simgpu_stats);

@@ -30,8 +30,10 @@
  * - Exec engine (exec.c): jobs are short op lists over GPU VAs that run
  *   page by page until an access faults; the job then parks, the glue gets
  *   a fault record, and a replay continues exactly where it stopped.
- * - Copy engine (copy.c): moves pages between VRAM and DMA addresses for
- *   migrations, completes through a &dma_fence, and fails on demand.
+ * - Copy engine (chan.c, copy.c): executes COPY and SEMAPHORE_RELEASE
+ *   methods pushed into channels, nouveau style; every device has a
+ *   kernel channel through which migrations move pages between VRAM and
+ *   DMA addresses, completing through seqno fences; fails on demand.
  *
  * The device has no IOMMU: its DMA addresses are physical addresses, and
  * the engines reach system memory through phys_to_virt(dma_to_phys()).
@@ -41,14 +43,14 @@
  * hmm_range_fault() and migrations let each map the others' VRAM; off,
  * each device has its own token and a peer's VRAM page is migrated to
  * system memory before the device maps it) and ``copy_delay_us`` (a delay
- * per copy job, writable at run time, to widen race windows in tests).
+ * per copy submission, writable at run time, to widen race windows in
+ * tests).
  */
 
 /**
  * DOC: Locking
  *
- * simgpu has three kinds of locks, all spinlocks, none taken inside
- * another:
+ * simgpu has these locks, none taken inside another:
  *
  * - &simgpu_as.lock: serialises every translation and memory access of an
  *   address space with TLB flushes, and guards its job list. Glue invalidate
@@ -58,7 +60,14 @@
  * - &simgpu_device.vram_lock: the VRAM pool. Taken by the populate op
  *   (migration, under mmap_lock) and by the release op (the core's work
  *   item); it only pushes and pops page indices.
- * - The fence locks of jobs and copies.
+ * - &simgpu_chan.lock: a mutex, the submitter's side of a copy channel.
+ *   Taken by simgpu_copy_submit() in process context (migrations under
+ *   mmap_lock, CPU faults on VRAM, evictions); no copy op runs in
+ *   reclaim, and under it a submitter neither allocates nor takes another
+ *   lock, it only waits for ring space, which the engine frees without
+ *   any lock.
+ * - &simgpu_chan.fence_lock: a spinlock, a channel's pending fences.
+ * - The fence locks of jobs and channel fences.
  *
  * The exec engine calls the glue's fault op with no simgpu lock held; the
  * copy engine's workers are dma-fence signalling critical sections and
@@ -79,7 +88,7 @@ MODULE_PARM_DESC(peer, "Devices share one owner token and map each other's VRAM 
 
 unsigned int simgpu_copy_delay_us;
 module_param_named(copy_delay_us, simgpu_copy_delay_us, uint, 0644);
-MODULE_PARM_DESC(copy_delay_us, "Delay of every copy job in microseconds (default 0)");
+MODULE_PARM_DESC(copy_delay_us, "Delay of every copy submission in microseconds (default 0)");
 
 /* Written at module init only; read by everyone after. */
 static struct simgpu_device *simgpu_devices[SIMGPU_MAX_DEVICES];
@@ -246,14 +255,21 @@ static struct simgpu_device *simgpu_device_create(unsigned int index)
 	err = simgpu_create_workqueues(sdev);
 	if (err)
 		goto err_fini_vram;
+	sdev->chan = simgpu_chan_create(sdev, SIMGPU_KERNEL_CHAN_ENTRIES);
+	if (IS_ERR(sdev->chan)) {
+		err = PTR_ERR(sdev->chan);
+		goto err_destroy_workqueues;
+	}
 	err = drm_pagemap_init(&sdev->dpagemap, simgpu_dma_dev(sdev),
 			       simgpu_owner(sdev), size, &simgpu_pagemap_ops);
 	if (err)
-		goto err_destroy_workqueues;
+		goto err_destroy_chan;
 	sdev->base_pfn = PHYS_PFN(sdev->dpagemap.pagemap.range.start);
 	simgpu_debugfs_add(sdev);
 	return sdev;
 
+err_destroy_chan:
+	simgpu_chan_destroy(sdev->chan);
 err_destroy_workqueues:
 	simgpu_destroy_workqueues(sdev);
 err_fini_vram:
@@ -268,8 +284,9 @@ err_free:
 static void simgpu_device_destroy(struct simgpu_device *sdev)
 {
 	simgpu_debugfs_remove(sdev);
-	/* Brings every page home through the copy engine, so before it goes */
+	/* Brings every page home through the copy channel, so before it goes */
 	drm_pagemap_fini(&sdev->dpagemap);
+	simgpu_chan_destroy(sdev->chan);
 	simgpu_destroy_workqueues(sdev);
 	simgpu_vram_fini(sdev);
 	platform_device_unregister(sdev->pdev);

@@ -282,9 +282,9 @@ struct simgpu_job {
  * struct simgpu_stats - Device-wide counters
  * @jobs: Jobs submitted
  * @jobs_cancelled: Jobs retired with an error
- * @copies: Copy engine jobs
- * @copy_pages: Pages the copy engine moved
- * @copy_failures: Copy engine jobs that failed (injected)
+ * @copies: Copy submissions through the kernel channel (one fence each)
+ * @copy_pages: Pages the copy engine moved, on any channel
+ * @copy_failures: COPY methods that failed (injected), on any channel
  */
 struct simgpu_stats {
 	atomic64_t jobs;
@@ -293,6 +293,47 @@ struct simgpu_stats {
 	atomic64_t copy_pages;
 	atomic64_t copy_failures;
 };
+
+/* ---- Copy channels (chan.c) ------------------------------------------ */
+
+struct simgpu_chan;
+struct simgpu_chan_fence;
+
+/* Most ring entries of a channel. */
+#define SIMGPU_CHAN_MAX_ENTRIES		(1u << 16)
+
+/**
+ * struct simgpu_chan_stats - Snapshot of a copy channel's counters
+ * @entries: Ring entries
+ * @copy_methods: COPY methods executed (failed ones included)
+ * @semaphores: SEMAPHORE_RELEASE methods executed, one per fence
+ * @ring_waits: Pushes that found the ring full and waited for the engine
+ * @gp_get: Methods the engine executed since creation (GP_GET)
+ * @gp_put: Methods kicked since creation (GP_PUT)
+ */
+struct simgpu_chan_stats {
+	u64 entries;
+	u64 copy_methods;
+	u64 semaphores;
+	u64 ring_waits;
+	u64 gp_get;
+	u64 gp_put;
+};
+
+struct simgpu_chan *simgpu_chan_create(struct simgpu_device *sdev,
+				       unsigned int entries);
+void simgpu_chan_destroy(struct simgpu_chan *chan);
+void simgpu_chan_lock(struct simgpu_chan *chan);
+void simgpu_chan_unlock(struct simgpu_chan *chan);
+int simgpu_chan_push_copy(struct simgpu_chan *chan, u64 dst, u64 src,
+			  u32 npages);
+struct simgpu_chan_fence *simgpu_chan_fence_alloc(void);
+void simgpu_chan_fence_free(struct simgpu_chan_fence *f);
+struct dma_fence *simgpu_chan_fence_emit(struct simgpu_chan *chan,
+					 struct simgpu_chan_fence *f);
+void simgpu_chan_kick(struct simgpu_chan *chan);
+void simgpu_chan_stats(struct simgpu_chan *chan, struct simgpu_chan_stats *st);
+struct simgpu_chan *simgpu_kernel_chan(struct simgpu_device *sdev);
 
 unsigned int simgpu_count(void);
 struct simgpu_device *simgpu_get(unsigned int index);

@@ -11,9 +11,13 @@
 
 #include <linux/bits.h>
 #include <linux/fault-inject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_pagemap.h>
 
@@ -22,7 +26,6 @@
 struct dentry;
 struct page;
 struct platform_device;
-struct workqueue_struct;
 
 /* Most devices one load creates: the VRAM address has room for more. */
 #define SIMGPU_MAX_DEVICES	8
@@ -42,6 +45,103 @@ struct workqueue_struct;
 struct simgpu_vram_chunk {
 	struct page *page;
 	unsigned int order;
+};
+
+/*
+ * Ring entries of a device's kernel channel: two 2 MiB migrations of 4 KiB
+ * pages that form no run at all, so the common case never waits.
+ */
+#define SIMGPU_KERNEL_CHAN_ENTRIES	1024
+
+/**
+ * enum simgpu_chan_method_code - Methods of a copy channel
+ * @SIMGPU_CHAN_METHOD_COPY: Copy &simgpu_chan_method.npages pages from
+ *	&simgpu_chan_method.src to &simgpu_chan_method.dst
+ * @SIMGPU_CHAN_METHOD_SEMAPHORE_RELEASE: Write the payload
+ *	(&simgpu_chan_method.src) to the semaphore, signal the fences it
+ *	reached
+ */
+enum simgpu_chan_method_code {
+	SIMGPU_CHAN_METHOD_COPY = 1,
+	SIMGPU_CHAN_METHOD_SEMAPHORE_RELEASE,
+};
+
+/**
+ * struct simgpu_chan_method - One pushbuffer entry
+ * @method: &enum simgpu_chan_method_code
+ * @npages: COPY: pages, at least one; else 0
+ * @src: COPY: source device address; SEMAPHORE_RELEASE: the payload, a
+ *	seqno
+ * @dst: COPY: destination device address; else 0
+ */
+struct simgpu_chan_method {
+	u32 method;
+	u32 npages;
+	u64 src;
+	u64 dst;
+};
+
+/**
+ * struct simgpu_chan - A copy channel, see DOC: Copy channel
+ */
+struct simgpu_chan {
+	/** @sdev: The device whose copy workqueue runs the engine */
+	struct simgpu_device *sdev;
+	/** @ring: The pushbuffer, @entries methods */
+	struct simgpu_chan_method *ring;
+	/** @entries: Ring size */
+	unsigned int entries;
+	/**
+	 * @lock: The submitter's lock: protects @cur, @seqno and the ring
+	 * slots from GP_GET + @entries down to @cur. Taken in process
+	 * context by simgpu_copy_submit(), under mmap_lock for migrations
+	 * and CPU faults, never from reclaim (nothing in reclaim copies).
+	 * Under it a submitter only waits for the engine, which takes no
+	 * lock: it is a leaf, nothing allocates under it.
+	 */
+	struct mutex lock;
+	/** @cur: Methods pushed, kicked or not; under @lock */
+	unsigned long cur;
+	/**
+	 * @gp_put: Methods kicked. Written under @lock with a release
+	 * store, read by the engine with an acquire load
+	 */
+	unsigned long gp_put;
+	/**
+	 * @gp_get: Methods executed. Written by the engine only, with a
+	 * release store; read with an acquire load
+	 */
+	unsigned long gp_get;
+	/** @space: Woken whenever @gp_get moves */
+	wait_queue_head_t space;
+	/** @work: The engine, on &simgpu_device.copy_wq */
+	struct work_struct work;
+	/** @context: Fence context of the channel's fences */
+	u64 context;
+	/** @seqno: Seqno of the latest fence emitted; under @lock */
+	u64 seqno;
+	/** @semaphore: Latest payload released; engine writes, WRITE_ONCE */
+	u64 semaphore;
+	/**
+	 * @fence_lock: Protects @pending. A spinlock: the engine takes it
+	 * in its signalling critical section; nothing is taken inside it
+	 */
+	spinlock_t fence_lock;
+	/** @pending: Emitted fences not yet signalled, in seqno order */
+	struct list_head pending;
+	/** @seg_started: The segment's first COPY ran (delay); engine only */
+	bool seg_started;
+	/** @seg_failed: A COPY of the segment failed; engine only */
+	bool seg_failed;
+	/** @stats: Counters, see &struct simgpu_chan_stats */
+	struct {
+		/** @stats.copy_methods: COPY methods executed */
+		atomic64_t copy_methods;
+		/** @stats.semaphores: SEMAPHORE_RELEASE methods executed */
+		atomic64_t semaphores;
+		/** @stats.ring_waits: Pushes that waited for a free slot */
+		atomic64_t ring_waits;
+	} stats;
 };
 
 /**
@@ -89,6 +189,11 @@ struct simgpu_device {
 	struct workqueue_struct *exec_wq;
 	/** @copy_wq: The copy engine */
 	struct workqueue_struct *copy_wq;
+	/**
+	 * @chan: The kernel copy channel, through which every migration
+	 * copies (simgpu_copy_submit())
+	 */
+	struct simgpu_chan *chan;
 	/** @fail_copy: Fault injection for the copy engine */
 	struct fault_attr fail_copy;
 	/** @debugfs: simgpu/<index>/ in debugfs, or NULL */
@@ -113,6 +218,7 @@ void simgpu_vram_fini(struct simgpu_device *sdev);
 extern const struct drm_pagemap_ops simgpu_pagemap_ops;
 void *simgpu_vram_vaddr(u64 addr);
 long simgpu_vram_page_index(struct simgpu_device *sdev, struct page *page);
+u64 simgpu_vram_addr(struct simgpu_device *sdev, unsigned long idx);
 
 /* mmu.c */
 typedef void (*simgpu_access_fn)(void *vaddr, size_t len, void *arg);
@@ -128,6 +234,9 @@ void simgpu_exec_as_quiesce(struct simgpu_as *as);
 void simgpu_faultbuf_post_locked(struct simgpu_as *as,
 				 const struct simgpu_fault *rec);
 void simgpu_fault_report(struct simgpu_as *as, const struct simgpu_fault *rec);
+
+/* chan.c */
+bool simgpu_chan_addr_valid(struct simgpu_chan *chan, u64 addr, u32 npages);
 
 /* copy.c */
 struct dma_fence *simgpu_copy_submit(struct simgpu_device *sdev,

@@ -271,6 +271,19 @@ static struct dma_fence *simgpu_copy_to_ram(struct drm_pagemap *dpagemap,
 				  npages, true);
 }
 
+/**
+ * simgpu_vram_addr() - Device address of a VRAM page
+ * @sdev: The device
+ * @idx: VRAM page index
+ *
+ * Return: %SIMGPU_VRAM_TAG | device index << 48 | offset.
+ */
+u64 simgpu_vram_addr(struct simgpu_device *sdev, unsigned long idx)
+{
+	return SIMGPU_VRAM_TAG | (u64)sdev->index << SIMGPU_VRAM_DEV_SHIFT |
+	       (u64)idx << PAGE_SHIFT;
+}
+
 /* drm_pagemap_ops.device_addr: under the notifier lock, no sleeping. */
 static u64 simgpu_device_addr(struct drm_pagemap *dpagemap, struct page *page)
 {
@@ -278,8 +291,7 @@ static u64 simgpu_device_addr(struct drm_pagemap *dpagemap, struct page *page)
 	u64 idx = page_to_pfn(page) - sdev->base_pfn;
 
 	WARN_ON_ONCE(idx >= sdev->nr_pages);
-	return SIMGPU_VRAM_TAG | (u64)sdev->index << SIMGPU_VRAM_DEV_SHIFT |
-	       idx << PAGE_SHIFT;
+	return simgpu_vram_addr(sdev, idx);
 }
 
 /* drm_pagemap_ops.devmem_release: from the core's work item. */
