@@ -250,6 +250,13 @@ static bool simgpu_chan_space(struct simgpu_chan *chan)
 	return chan->cur - smp_load_acquire(&chan->gp_get) < chan->entries;
 }
 
+/* Has the engine executed everything kicked? */
+static bool simgpu_chan_idle(struct simgpu_chan *chan)
+{
+	/* Pairs with smp_store_release() in simgpu_chan_work() */
+	return smp_load_acquire(&chan->gp_get) == READ_ONCE(chan->gp_put);
+}
+
 /*
  * The next free slot, waiting for the engine when the ring is full. The
  * wait is not killable: the engine depends on nothing but the CPU, so it
@@ -499,9 +506,7 @@ void simgpu_chan_destroy(struct simgpu_chan *chan)
 	simgpu_chan_lock(chan);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
-	/* Pairs with smp_store_release() in the worker */
-	wait_event(chan->space,
-		   smp_load_acquire(&chan->gp_get) == READ_ONCE(chan->gp_put));
+	wait_event(chan->space, simgpu_chan_idle(chan));
 	/* The worker may still be between its last method and its return */
 	flush_work(&chan->work);
 	WARN_ON(!list_empty(&chan->pending));
