@@ -931,6 +931,492 @@ static void simgpu_test_peer_vram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, simgpu_test_read32(test, t, 8), 0x7002);
 }
 
+/* ---- Copy channels (chan.c) ---- */
+
+KUNIT_DEFINE_ACTION_WRAPPER(simgpu_test_chan_destroy, simgpu_chan_destroy,
+			    struct simgpu_chan *);
+
+/* A channel of @entries on device 0, destroyed at cleanup. */
+static struct simgpu_chan *simgpu_test_chan(struct kunit *test,
+					    struct simgpu_test *t,
+					    unsigned int entries)
+{
+	struct simgpu_chan *chan = simgpu_chan_create(t->sdev, entries);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(chan));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_chan_destroy,
+							chan), 0);
+	return chan;
+}
+
+/* @n populated VRAM pages of device 0: their pfns in @pfns. */
+static void simgpu_test_vram(struct kunit *test, struct simgpu_test *t,
+			     unsigned long n, unsigned long *pfns)
+{
+	int err;
+
+	simgpu_test_devmem(test, t->sdev, n, pfns, &err);
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+
+/* The device address of VRAM page @pfn of device 0. */
+static u64 simgpu_test_vaddr(struct simgpu_test *t, unsigned long pfn)
+{
+	struct drm_pagemap *dpagemap = simgpu_pagemap(t->sdev);
+
+	return dpagemap->ops->device_addr(dpagemap, pfn_to_page(pfn));
+}
+
+/* The data of VRAM page @pfn of device 0, as the engine sees it. */
+static u32 *simgpu_test_vram_u32(struct simgpu_test *t, unsigned long pfn)
+{
+	return page_address(t->sdev->backing[pfn - t->sdev->base_pfn]);
+}
+
+/* Emit a fence on @chan, locked; the case's reference goes at cleanup. */
+static struct dma_fence *simgpu_test_emit(struct kunit *test,
+					  struct simgpu_chan *chan)
+{
+	struct simgpu_chan_fence *f = simgpu_chan_fence_alloc();
+	struct dma_fence *fence;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	fence = simgpu_chan_fence_emit(chan, f);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_fence_put,
+							fence), 0);
+	return fence;
+}
+
+/* Push one copy, fence it and kick; return the fence. */
+static struct dma_fence *simgpu_test_chan_copy(struct kunit *test,
+					       struct simgpu_chan *chan,
+					       u64 dst, u64 src, u32 npages)
+{
+	struct dma_fence *fence;
+
+	simgpu_chan_lock(chan);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan, dst, src, npages), 0);
+	fence = simgpu_test_emit(test, chan);
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+	return fence;
+}
+
+/* RAM to VRAM and back through COPY methods and semaphore fences. */
+static void simgpu_test_chan_round_trip(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
+	struct simgpu_chan_stats st;
+	struct dma_fence *f;
+	unsigned long pfns[2];
+
+	simgpu_test_vram(test, t, 2, pfns);
+	simgpu_test_fill(t, 0, 0x1000);
+	simgpu_test_fill(t, 1, 0x2000);
+
+	simgpu_chan_lock(chan);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
+						    simgpu_test_vaddr(t, pfns[0]),
+						    t->dma[0], 1), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
+						    simgpu_test_vaddr(t, pfns[1]),
+						    t->dma[1], 1), 0);
+	f = simgpu_test_emit(test, chan);
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+	simgpu_test_wait_fence(test, f);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[0])[5], 0x1005);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[1])[T_U32S - 1],
+			0x2000 + T_U32S - 1);
+
+	f = simgpu_test_chan_copy(test, chan, t->dma[2],
+				  simgpu_test_vaddr(t, pfns[1]), 1);
+	simgpu_test_wait_fence(test, f);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(t->page[2]),
+				     page_address(t->page[1]), PAGE_SIZE), 0);
+
+	simgpu_chan_stats(chan, &st);
+	KUNIT_EXPECT_EQ(test, st.copy_methods, 3);
+	KUNIT_EXPECT_EQ(test, st.semaphores, 2);
+	KUNIT_EXPECT_EQ(test, st.gp_put, 5);
+	KUNIT_EXPECT_EQ(test, st.gp_get, 5);
+	KUNIT_EXPECT_EQ(test, st.ring_waits, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(chan->semaphore), 2);
+}
+
+/*
+ * More methods than ring entries: nothing is kicked until the ring is
+ * full, so the fifth push must kick and wait for the engine, and the ring
+ * wraps twice.
+ */
+static void simgpu_test_chan_wrap(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_chan *chan = simgpu_test_chan(test, t, 4);
+	unsigned long pfns[10], i, bad = 0;
+	struct simgpu_chan_stats st;
+	struct dma_fence *f;
+
+	simgpu_test_vram(test, t, ARRAY_SIZE(pfns), pfns);
+	for (i = 0; i < T_SYS_PAGES; i++)
+		simgpu_test_fill(t, i, 0x10000 * (i + 1));
+
+	simgpu_chan_lock(chan);
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		KUNIT_EXPECT_EQ(test,
+				simgpu_chan_push_copy(chan,
+						      simgpu_test_vaddr(t, pfns[i]),
+						      t->dma[i % T_SYS_PAGES], 1),
+				0);
+	f = simgpu_test_emit(test, chan);
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+	simgpu_test_wait_fence(test, f);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		bad += simgpu_test_vram_u32(t, pfns[i])[3] !=
+		       0x10000 * (i % T_SYS_PAGES + 1) + 3;
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	simgpu_chan_stats(chan, &st);
+	KUNIT_EXPECT_GE(test, st.ring_waits, 1);
+	KUNIT_EXPECT_EQ(test, st.gp_put, ARRAY_SIZE(pfns) + 1);
+	KUNIT_EXPECT_EQ(test, st.gp_get, st.gp_put);
+	KUNIT_EXPECT_EQ(test, st.copy_methods, ARRAY_SIZE(pfns));
+}
+
+#define T_ORDER_FENCES	4
+
+/**
+ * struct simgpu_test_order - Records the order fences signal in
+ * @cb: One callback per fence
+ * @order: Fence indices, in signalling order; the engine's worker writes it
+ * @n: Callbacks run so far
+ */
+struct simgpu_test_order {
+	struct simgpu_test_order_cb {
+		struct dma_fence_cb cb;
+		struct simgpu_test_order *o;
+		unsigned int idx;
+	} cb[T_ORDER_FENCES];
+	unsigned int order[T_ORDER_FENCES];
+	atomic_t n;
+};
+
+/* From the engine's signalling section: no lock, no allocation. */
+static void simgpu_test_order_cb(struct dma_fence *fence,
+				 struct dma_fence_cb *cb)
+{
+	struct simgpu_test_order_cb *c =
+		container_of(cb, struct simgpu_test_order_cb, cb);
+	int n = atomic_inc_return(&c->o->n) - 1;
+
+	if (n < T_ORDER_FENCES)
+		c->o->order[n] = c->idx;
+}
+
+/* Fences of one channel signal in the order they were emitted. */
+static void simgpu_test_chan_fence_order(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct dma_fence *f[T_ORDER_FENCES];
+	unsigned long pfns[T_ORDER_FENCES];
+	struct simgpu_test_order *o;
+	struct simgpu_chan *chan;
+	unsigned int i;
+
+	/* Before the channel: its destroy may still run callbacks */
+	o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	chan = simgpu_test_chan(test, t, 64);
+	simgpu_test_vram(test, t, T_ORDER_FENCES, pfns);
+
+	simgpu_chan_lock(chan);
+	for (i = 0; i < T_ORDER_FENCES; i++) {
+		KUNIT_EXPECT_EQ(test,
+				simgpu_chan_push_copy(chan,
+						      simgpu_test_vaddr(t, pfns[i]),
+						      t->dma[i], 1), 0);
+		f[i] = simgpu_test_emit(test, chan);
+		o->cb[i].o = o;
+		o->cb[i].idx = i;
+		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(f[i], &o->cb[i].cb,
+							     simgpu_test_order_cb),
+				0);
+		if (i) {
+			KUNIT_EXPECT_EQ(test, f[i]->context, f[0]->context);
+			KUNIT_EXPECT_EQ(test, f[i]->seqno, f[i - 1]->seqno + 1);
+		}
+	}
+	/* One kick: the engine meets all four semaphores in one run */
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+
+	simgpu_test_wait_fence(test, f[T_ORDER_FENCES - 1]);
+	KUNIT_ASSERT_EQ(test, atomic_read(&o->n), T_ORDER_FENCES);
+	for (i = 0; i < T_ORDER_FENCES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, o->order[i], i, "signal %u", i);
+		KUNIT_EXPECT_EQ(test, f[i]->error, 0);
+	}
+}
+
+/*
+ * An injected failure copies nothing and fails the fence of its own
+ * segment only; the next segment is clean.
+ */
+static void simgpu_test_chan_fail(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_device *sdev = t->sdev;
+	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
+	struct dma_fence *f0, *f1;
+	unsigned long pfns[2];
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	simgpu_test_vram(test, t, 2, pfns);
+	simgpu_test_fill(t, 0, 0x3000);
+	simgpu_test_fill(t, 1, 0x4000);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_fail_copy_reset,
+							sdev), 0);
+	sdev->fail_copy.verbose = 0;
+	sdev->fail_copy.interval = 1;
+	sdev->fail_copy.task_filter = false;
+	atomic_set(&sdev->fail_copy.times, 1);
+	sdev->fail_copy.probability = 100;
+
+	simgpu_chan_lock(chan);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
+						    simgpu_test_vaddr(t, pfns[0]),
+						    t->dma[0], 1), 0);
+	f0 = simgpu_test_emit(test, chan);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
+						    simgpu_test_vaddr(t, pfns[1]),
+						    t->dma[1], 1), 0);
+	f1 = simgpu_test_emit(test, chan);
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+
+	simgpu_test_wait_fence(test, f0);
+	simgpu_test_wait_fence(test, f1);
+	KUNIT_EXPECT_EQ(test, f0->error, -EIO);
+	KUNIT_EXPECT_EQ(test, f1->error, 0);
+	/* Cleared at populate, and nothing landed */
+	KUNIT_EXPECT_NULL(test, memchr_inv(simgpu_test_vram_u32(t, pfns[0]), 0,
+					   PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[1])[9], 0x4009);
+}
+
+#define T_BAD_SPANS	9
+
+/* Bad spans are refused at push time, and nothing reaches the ring. */
+static void simgpu_test_chan_bad_addr(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_device *sdev = t->sdev;
+	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
+	u64 dst[T_BAD_SPANS], src[T_BAD_SPANS], vram, last, sys = t->dma[0];
+	u32 npages[T_BAD_SPANS];
+	unsigned long pfn, pushed;
+	unsigned int i;
+
+	simgpu_test_vram(test, t, 1, &pfn);
+	vram = simgpu_test_vaddr(t, pfn);
+	last = simgpu_test_vaddr(t, sdev->base_pfn + sdev->nr_pages - 1);
+	for (i = 0; i < T_BAD_SPANS; i++) {
+		dst[i] = vram;
+		src[i] = sys;
+		npages[i] = 1;
+	}
+	dst[0] = vram + 8;			/* unaligned VRAM */
+	dst[1] = last + PAGE_SIZE;		/* past the end */
+	dst[2] = last;				/* runs past the end */
+	npages[2] = 2;
+	dst[3] = SIMGPU_VRAM_TAG | 7ULL << SIMGPU_VRAM_DEV_SHIFT; /* no device */
+	src[4] = sys + 8;			/* unaligned system */
+	src[5] = PFN_PHYS(pfn);			/* a device page as system */
+	src[6] = BIT_ULL(46);			/* no memory there */
+	npages[7] = 0;				/* nothing */
+	dst[8] = vram | BIT_ULL(63);		/* not an address */
+
+	simgpu_chan_lock(chan);
+	for (i = 0; i < T_BAD_SPANS; i++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    simgpu_chan_push_copy(chan, dst[i], src[i],
+							  npages[i]),
+				    -EINVAL, "span %u", i);
+	/* Take back what a regression pushed: destroy would run it */
+	pushed = chan->cur;
+	chan->cur = 0;
+	simgpu_chan_unlock(chan);
+	KUNIT_EXPECT_EQ(test, pushed, 0);
+
+	/* The last page itself is fine, and the channel still works */
+	simgpu_chan_lock(chan);
+	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan, t->dma[7], last, 1),
+			0);
+	simgpu_chan_unlock(chan);
+	simgpu_test_fill(t, 0, 0x5000);
+	simgpu_test_wait_fence(test, simgpu_test_chan_copy(test, chan, vram,
+							   sys, 1));
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfn)[1], 0x5001);
+}
+
+/*
+ * Destroy with methods pushed and not kicked, more than the ring holds:
+ * it kicks and drains, so the fence has signalled and the data landed.
+ */
+static void simgpu_test_chan_destroy_drains(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_chan *chan = simgpu_chan_create(t->sdev, 4);
+	struct simgpu_chan_fence *sf = simgpu_chan_fence_alloc();
+	unsigned long pfns[6], i, bad = 0;
+	struct dma_fence *f;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(chan));
+	KUNIT_ASSERT_NOT_NULL(test, sf);
+	simgpu_test_vram(test, t, ARRAY_SIZE(pfns), pfns);
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		simgpu_test_fill(t, i, 0x100000 * (i + 1));
+
+	simgpu_chan_lock(chan);
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		KUNIT_EXPECT_EQ(test,
+				simgpu_chan_push_copy(chan,
+						      simgpu_test_vaddr(t, pfns[i]),
+						      t->dma[i], 1), 0);
+	f = simgpu_chan_fence_emit(chan, sf);
+	simgpu_chan_unlock(chan);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_fence_put,
+							f), 0);
+
+	simgpu_chan_destroy(chan);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(f));
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		bad += simgpu_test_vram_u32(t, pfns[i])[0] != 0x100000 * (i + 1);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+}
+
+/**
+ * struct simgpu_test_big - Physically contiguous system pages
+ * @dev: The DMA device
+ * @page: First page
+ * @dma: DMA address of the first page; the others follow
+ */
+struct simgpu_test_big {
+	struct device *dev;
+	struct page *page;
+	dma_addr_t dma;
+};
+
+#define T_BIG_PAGES	4
+
+static void simgpu_test_big_free(void *arg)
+{
+	struct simgpu_test_big *b = arg;
+
+	if (b->dma)
+		dma_unmap_page(b->dev, b->dma, T_BIG_PAGES * PAGE_SIZE,
+			       DMA_BIDIRECTIONAL);
+	__free_pages(b->page, get_order(T_BIG_PAGES * PAGE_SIZE));
+}
+
+static struct simgpu_test_big *simgpu_test_big(struct kunit *test,
+					       struct simgpu_test *t)
+{
+	struct simgpu_test_big *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->dev = simgpu_dma_dev(t->sdev);
+	b->page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+			      get_order(T_BIG_PAGES * PAGE_SIZE));
+	KUNIT_ASSERT_NOT_NULL(test, b->page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_big_free,
+							b), 0);
+	b->dma = dma_map_page(b->dev, b->page, 0, T_BIG_PAGES * PAGE_SIZE,
+			      DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(b->dev, b->dma));
+	return b;
+}
+
+/* COPY methods of the kernel channel one copy op pushed. */
+static u64 simgpu_test_kchan_methods(struct simgpu_device *sdev)
+{
+	struct simgpu_chan_stats st;
+
+	simgpu_chan_stats(simgpu_kernel_chan(sdev), &st);
+	return st.copy_methods;
+}
+
+/*
+ * The copy ops push one COPY method per run that is contiguous both in
+ * VRAM and in DMA addresses, and a skipped entry or a DMA gap ends a run.
+ */
+static void simgpu_test_copy_coalesce(struct kunit *test)
+{
+	struct simgpu_test *t = test->priv;
+	struct simgpu_device *sdev = t->sdev;
+	struct simgpu_test_big *b = simgpu_test_big(test, t);
+	unsigned long pfns[T_BIG_PAGES], i;
+	struct page *vram[T_BIG_PAGES];
+	dma_addr_t dma[T_BIG_PAGES];
+	u64 m0;
+
+	simgpu_test_vram(test, t, T_BIG_PAGES, pfns);
+	for (i = 0; i < T_BIG_PAGES; i++) {
+		if (pfns[i] != pfns[0] + i)
+			kunit_skip(test, "VRAM pool not contiguous");
+		vram[i] = pfn_to_page(pfns[i]);
+		dma[i] = b->dma + i * PAGE_SIZE;
+		memset32(page_address(b->page + i), 0x100 * (i + 1), T_U32S);
+	}
+	simgpu_test_fill(t, 5, 0x9000);
+
+	/* A DMA gap at entry 2: runs [0, 1], [2], [3] */
+	dma[2] = t->dma[5];
+	m0 = simgpu_test_kchan_methods(sdev);
+	KUNIT_EXPECT_EQ(test, simgpu_test_copy(test, sdev, vram, dma,
+					       T_BIG_PAGES, false), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_kchan_methods(sdev) - m0, 3);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[1])[0], 0x200);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[2])[4], 0x9004);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[3])[0], 0x400);
+
+	/* A skipped entry: runs [0, 1], [3] */
+	dma[2] = b->dma + 2 * PAGE_SIZE;
+	vram[2] = NULL;
+	m0 = simgpu_test_kchan_methods(sdev);
+	KUNIT_EXPECT_EQ(test, simgpu_test_copy(test, sdev, vram, dma,
+					       T_BIG_PAGES, false), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_kchan_methods(sdev) - m0, 2);
+	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[2])[4], 0x9004);
+
+	/* All contiguous, both ways: one method each */
+	vram[2] = pfn_to_page(pfns[2]);
+	m0 = simgpu_test_kchan_methods(sdev);
+	KUNIT_EXPECT_EQ(test, simgpu_test_copy(test, sdev, vram, dma,
+					       T_BIG_PAGES, false), 0);
+	memset(page_address(b->page), 0, T_BIG_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, simgpu_test_copy(test, sdev, vram, dma,
+					       T_BIG_PAGES, true), 0);
+	KUNIT_EXPECT_EQ(test, simgpu_test_kchan_methods(sdev) - m0, 2);
+	for (i = 0; i < T_BIG_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    ((u32 *)page_address(b->page + i))[T_U32S - 1],
+				    0x100 * (i + 1), "page %lu", i);
+}
+
 /* ---- User queues (queue.c) ---- */
 
 KUNIT_DEFINE_ACTION_WRAPPER(simgpu_test_queue_destroy, simgpu_queue_destroy,
@@ -1053,6 +1539,13 @@ static struct kunit_case simgpu_test_cases[] = {
 	KUNIT_CASE_SLOW(simgpu_test_vram_exhaust),
 	KUNIT_CASE(simgpu_test_vram_cleared),
 	KUNIT_CASE(simgpu_test_peer_vram),
+	KUNIT_CASE(simgpu_test_chan_round_trip),
+	KUNIT_CASE(simgpu_test_chan_wrap),
+	KUNIT_CASE(simgpu_test_chan_fence_order),
+	KUNIT_CASE(simgpu_test_chan_fail),
+	KUNIT_CASE(simgpu_test_chan_bad_addr),
+	KUNIT_CASE(simgpu_test_chan_destroy_drains),
+	KUNIT_CASE(simgpu_test_copy_coalesce),
 	KUNIT_CASE(simgpu_test_queue_runs),
 	KUNIT_CASE(simgpu_test_queue_suspend),
 	{}
