@@ -7,7 +7,8 @@
  * driver is nouveau_glue: the fault buffer (batching and coalescing,
  * overflow and recovery, cancel of faults outside the SVM window), GPU
  * atomics on system memory through device-exclusive access alternating
- * with the CPU, migration, and bad input for every ioctl, which must
+ * with the CPU, migration and its copies through the device's kernel copy
+ * channel, and bad input for every ioctl, which must
  * return the documented errno and change nothing (counters and memory are
  * compared before and after). Results are checked by content: what the
  * CPU reads after GPU work, what a GPU load sums up.
@@ -801,6 +802,125 @@ out:
 	return ret;
 }
 
+/*
+ * Runs of physically contiguous pages in [p, p + n pages), from
+ * /proc/self/pagemap; 0 when the PFNs are hidden (no CAP_SYS_ADMIN) or a
+ * page is not present.
+ */
+static size_t phys_runs(const void *p, size_t n)
+{
+	uint64_t *ent = calloc(n, sizeof(*ent));
+	size_t i, runs = 0;
+	off_t off = (uintptr_t)p / page_size * sizeof(*ent);
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	const uint64_t present = 1ULL << 63, pfn = (1ULL << 55) - 1;
+
+	if (fd < 0 || !ent ||
+	    pread(fd, ent, n * sizeof(*ent), off) != (ssize_t)(n * sizeof(*ent)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!(ent[i] & present) || !(ent[i] & pfn)) {
+			runs = 0;
+			goto out;
+		}
+		runs += !i || (ent[i] & pfn) != (ent[i - 1] & pfn) + 1;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ent);
+	return runs;
+}
+
+/* Stats once the copy engine executed every method kicked (GP_GET == GP_PUT). */
+static int stats_chan_idle(int fd, uint32_t chan,
+			   struct drm_nouveau_glue_svm_stats *s)
+{
+	double end = now_s() + 10;
+
+	do {
+		if (stats(fd, chan, s))
+			return -1;
+		if (s->copy_chan_gp_get == s->copy_chan_gp_put)
+			return 0;
+		usleep(1000);
+	} while (now_s() < end);
+	printf("# copy channel busy: gp_get %llu gp_put %llu\n",
+	       (unsigned long long)s->copy_chan_gp_get,
+	       (unsigned long long)s->copy_chan_gp_put);
+	return -1;
+}
+
+/*
+ * Migrations copy through the device's kernel copy channel: at most one
+ * COPY method per page, at least one per run of physically contiguous
+ * source pages, fewer than pages when the source is one huge page, and a
+ * semaphore (fence) per copy each way. The data survive the round trip.
+ */
+static int test_migrate_copy_chan(void)
+{
+	size_t size = 2 << 20, npages = size / page_size, n = size / 4, i;
+	struct drm_nouveau_glue_svm_stats s0, s1, s2;
+	uint32_t *p = map_region_aligned(size, size), chan;
+	uint64_t moved = 0, back = 0, sum = 0, want = 0, methods;
+	int fd = -1, ret = FAIL;
+	size_t runs;
+
+	CHECK(p);
+	/* A huge page if the kernel has one: a single physical run */
+	madvise(p, size, MADV_HUGEPAGE);
+	for (i = 0; i < n; i++) {
+		p[i] = i * 2654435761u;
+		want += p[i];
+	}
+	runs = phys_runs(p, npages);
+	CHECK_EQ(open_channel(&fd, &chan), 0);
+	CHECK_EQ(stats_chan_idle(fd, chan, &s0), 0);
+
+	CHECK_EQ(svm_bind(fd, chan, DRM_NOUVEAU_GLUE_BIND_MIGRATE, p, size,
+			  DRM_NOUVEAU_GLUE_TARGET_VRAM, 0, &moved), 0);
+	CHECK_EQ(moved, npages);
+	CHECK_EQ(stats_chan_idle(fd, chan, &s1), 0);
+	methods = s1.copy_chan_methods - s0.copy_chan_methods;
+	printf("# to VRAM: %llu pages, %zu physical runs, %llu COPY methods, %llu semaphores, %llu ring waits\n",
+	       (unsigned long long)moved, runs, (unsigned long long)methods,
+	       (unsigned long long)(s1.copy_chan_semaphores -
+				    s0.copy_chan_semaphores),
+	       (unsigned long long)(s1.copy_chan_ring_waits -
+				    s0.copy_chan_ring_waits));
+	CHECK(methods >= 1 && methods <= moved);
+	CHECK(s1.copy_chan_semaphores - s0.copy_chan_semaphores >= 1);
+	/* Every method is a COPY or a semaphore, and each one moves GP_GET */
+	CHECK_EQ(s1.copy_chan_gp_get - s0.copy_chan_gp_get,
+		 methods + s1.copy_chan_semaphores - s0.copy_chan_semaphores);
+	if (runs) {
+		CHECK(methods >= runs);
+		if (runs <= npages / 2)
+			CHECK(methods < npages);
+	} else {
+		printf("# physical runs unknown: coalescing not checked\n");
+	}
+	CHECK_EQ(run_op(fd, chan, DRM_NOUVEAU_GLUE_OP_LOAD, 0, p, NULL, size,
+			&sum), 0);
+	CHECK_EQ(sum, want);
+
+	CHECK_EQ(svm_bind(fd, chan, DRM_NOUVEAU_GLUE_BIND_MIGRATE, p, size,
+			  DRM_NOUVEAU_GLUE_TARGET_HOST, 0, &back), 0);
+	CHECK_EQ(back, moved);
+	CHECK_EQ(stats_chan_idle(fd, chan, &s2), 0);
+	methods = s2.copy_chan_methods - s1.copy_chan_methods;
+	CHECK(methods >= 1 && methods <= back);
+	CHECK(s2.copy_chan_semaphores - s1.copy_chan_semaphores >= 1);
+	for (i = 0; i < n; i++)
+		CHECK_EQ(p[i], (uint32_t)(i * 2654435761u));
+	ret = PASS;
+out:
+	unmap_region(p, size);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 /* Every bad SVM_BIND: its errno, no attribute, no migration, no fault. */
 static int test_bad_bind(void)
 {
@@ -1036,6 +1156,7 @@ static const struct tap_test tests[] = {
 	{ "atomic_concurrent", test_atomic_concurrent },
 	{ "close_pending", test_close_pending },
 	{ "migrate", test_migrate },
+	{ "migrate_copy_chan", test_migrate_copy_chan },
 	{ "bad_bind", test_bad_bind },
 	{ "bad_exec_wait", test_bad_exec_wait },
 	{ "job_limit", test_job_limit },

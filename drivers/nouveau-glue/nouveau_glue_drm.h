@@ -204,6 +204,17 @@ struct drm_nouveau_glue_wait {
  * @jobs: Jobs submitted
  * @jobs_failed: Jobs cancelled with an error
  * @evictions: VRAM allocations evicted (device wide)
+ * @copy_chan_methods: COPY methods the device's kernel copy channel
+ *	executed; one per run of contiguous pages of a migration (device
+ *	wide, every glue's migrations)
+ * @copy_chan_semaphores: SEMAPHORE_RELEASE methods it executed, one per
+ *	migration copy (device wide)
+ * @copy_chan_ring_waits: Pushes that found its ring full (device wide)
+ * @copy_chan_gp_get: Its GP_GET: methods executed since probe
+ * @copy_chan_gp_put: Its GP_PUT: methods kicked since probe
+ *
+ * Fields are only ever appended: a binary built against an older, shorter
+ * struct gets the fields it knows (drm_ioctl() copies the smaller size).
  */
 struct drm_nouveau_glue_svm_stats {
 	__u32 channel;
@@ -227,6 +238,11 @@ struct drm_nouveau_glue_svm_stats {
 	__u64 jobs;
 	__u64 jobs_failed;
 	__u64 evictions;
+	__u64 copy_chan_methods;
+	__u64 copy_chan_semaphores;
+	__u64 copy_chan_ring_waits;
+	__u64 copy_chan_gp_get;
+	__u64 copy_chan_gp_put;
 };
 
 #define DRM_IOCTL_NOUVEAU_GLUE_SVM_INIT \

@@ -39,6 +39,13 @@
  *   VM mirrors a window of the caller's address space, SVM_BIND sets
  *   attributes of a span or migrates it (bind.c), EXEC and WAIT run jobs
  *   (exec.c).
+ * - Migrations copy through a kernel channel, as nouveau_dmem_copy() does
+ *   through drm->dmem's copy channel: simgpu's pagemap ops push one COPY
+ *   method per run of contiguous pages into the device's kernel copy
+ *   channel, emit a SEMAPHORE_RELEASE whose seqno fence the core waits
+ *   for, and kick GP_PUT (simgpu's DOC: Copy channel). The channel is the
+ *   device's, not the glue's: all three glues migrate through the same
+ *   &struct drm_pagemap of a device. SVM_STATS shows its counters.
  *
  * A channel owns one &struct nvg_svmm: a &struct drm_gpusvm over its
  * window and a &struct simgpu_as attached to the device's fault buffer
@@ -54,6 +61,8 @@
  *	  &drm_gpusvm.lock -> mmap_lock -> fs_reclaim
  *	    &drm_gpusvm.notifier_lock (reclaim lock)
  *	      &simgpu_as.lock (spinlock, innermost)
+ *	  mmap_lock -> &simgpu_chan.lock (the device's kernel copy channel,
+ *	    a mutex taken by the core's copies, nothing nested)
  *	&nvg_device.instances xa_lock (spinlock, nothing nested)
  *
  * The VM lock serialises fault service, SVM_BIND and page-table
@@ -420,6 +429,20 @@ void nvg_file_channels_fini(struct nvg_file *nfile)
 	}
 }
 
+/* The counters of the device's kernel copy channel, see DOC: Overview. */
+static void nvg_svm_stats_copy_chan(struct simgpu_device *sdev,
+				    struct drm_nouveau_glue_svm_stats *args)
+{
+	struct simgpu_chan_stats cs;
+
+	simgpu_chan_stats(simgpu_kernel_chan(sdev), &cs);
+	args->copy_chan_methods = cs.copy_methods;
+	args->copy_chan_semaphores = cs.semaphores;
+	args->copy_chan_ring_waits = cs.ring_waits;
+	args->copy_chan_gp_get = cs.gp_get;
+	args->copy_chan_gp_put = cs.gp_put;
+}
+
 /**
  * nvg_svm_stats_ioctl() - DRM_IOCTL_NOUVEAU_GLUE_SVM_STATS
  * @drm: The DRM device
@@ -468,6 +491,7 @@ int nvg_svm_stats_ioctl(struct drm_device *drm, void *data,
 	args->jobs = atomic64_read(&svmm->stats.jobs);
 	args->jobs_failed = atomic64_read(&svmm->stats.jobs_failed);
 	args->evictions = atomic64_read(&pm->evictions);
+	nvg_svm_stats_copy_chan(sdev, args);
 	nvg_svmm_put(svmm);
 	return 0;
 }
