@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -454,6 +455,20 @@ void simgpu_chan_stats(struct simgpu_chan *chan, struct simgpu_chan_stats *st)
 }
 EXPORT_SYMBOL_GPL(simgpu_chan_stats);
 
+/*
+ * Teach lockdep that reclaim may take the submitter's lock: then anything
+ * that allocates under it is reported at once, and the channel stays
+ * usable by a copy on a reclaim path (an eviction from a shrinker).
+ */
+static void simgpu_chan_lockdep_prime(struct simgpu_chan *chan)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	fs_reclaim_acquire(GFP_KERNEL);
+	might_lock(&chan->lock);
+	fs_reclaim_release(GFP_KERNEL);
+}
+
 /**
  * simgpu_chan_create() - Create a copy channel on a device
  * @sdev: The device whose copy engine runs it
@@ -487,6 +502,7 @@ struct simgpu_chan *simgpu_chan_create(struct simgpu_device *sdev,
 	spin_lock_init(&chan->fence_lock);
 	INIT_LIST_HEAD(&chan->pending);
 	chan->context = dma_fence_context_alloc(1);
+	simgpu_chan_lockdep_prime(chan);
 	return chan;
 }
 EXPORT_SYMBOL_GPL(simgpu_chan_create);

@@ -974,19 +974,45 @@ static u32 *simgpu_test_vram_u32(struct simgpu_test *t, unsigned long pfn)
 	return page_address(t->sdev->backing[pfn - t->sdev->base_pfn]);
 }
 
-/* Emit a fence on @chan, locked; the case's reference goes at cleanup. */
-static struct dma_fence *simgpu_test_emit(struct kunit *test,
-					  struct simgpu_chan *chan)
+/*
+ * A fence to emit, allocated before the channel lock: nothing allocates
+ * under it (lockdep knows), and no ASSERT may leave a case with it held.
+ */
+static struct simgpu_chan_fence *simgpu_test_fence(struct kunit *test)
 {
 	struct simgpu_chan_fence *f = simgpu_chan_fence_alloc();
-	struct dma_fence *fence;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
-	fence = simgpu_chan_fence_emit(chan, f);
+	return f;
+}
+
+/* The case's reference on @f goes at cleanup; after the channel lock. */
+static struct dma_fence *simgpu_test_hold(struct kunit *test,
+					  struct dma_fence *f)
+{
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							simgpu_test_fence_put,
-							fence), 0);
-	return fence;
+							f), 0);
+	return f;
+}
+
+/*
+ * Push 1-page copies to VRAM pages @pfns[i] from system pages
+ * @t->dma[i % T_SYS_PAGES], channel locked; returns the failed pushes, for
+ * the case to check after the unlock (a failed check allocates).
+ */
+static unsigned int simgpu_test_push_n(struct simgpu_test *t,
+				       struct simgpu_chan *chan,
+				       const unsigned long *pfns,
+				       unsigned int n)
+{
+	unsigned int i, failed = 0;
+
+	for (i = 0; i < n; i++)
+		failed += simgpu_chan_push_copy(chan,
+						simgpu_test_vaddr(t, pfns[i]),
+						t->dma[i % T_SYS_PAGES], 1) != 0;
+	return failed;
 }
 
 /* Push one copy, fence it and kick; return the fence. */
@@ -994,14 +1020,17 @@ static struct dma_fence *simgpu_test_chan_copy(struct kunit *test,
 					       struct simgpu_chan *chan,
 					       u64 dst, u64 src, u32 npages)
 {
+	struct simgpu_chan_fence *sf = simgpu_test_fence(test);
 	struct dma_fence *fence;
+	int err;
 
 	simgpu_chan_lock(chan);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan, dst, src, npages), 0);
-	fence = simgpu_test_emit(test, chan);
+	err = simgpu_chan_push_copy(chan, dst, src, npages);
+	fence = simgpu_chan_fence_emit(chan, sf);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
-	return fence;
+	KUNIT_EXPECT_EQ(test, err, 0);
+	return simgpu_test_hold(test, fence);
 }
 
 /* RAM to VRAM and back through COPY methods and semaphore fences. */
@@ -1010,6 +1039,8 @@ static void simgpu_test_chan_round_trip(struct kunit *test)
 	struct simgpu_test *t = test->priv;
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
 	struct simgpu_chan_stats st;
+	struct simgpu_chan_fence *sf;
+	unsigned int failed;
 	struct dma_fence *f;
 	unsigned long pfns[2];
 
@@ -1017,16 +1048,14 @@ static void simgpu_test_chan_round_trip(struct kunit *test)
 	simgpu_test_fill(t, 0, 0x1000);
 	simgpu_test_fill(t, 1, 0x2000);
 
+	sf = simgpu_test_fence(test);
 	simgpu_chan_lock(chan);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
-						    simgpu_test_vaddr(t, pfns[0]),
-						    t->dma[0], 1), 0);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
-						    simgpu_test_vaddr(t, pfns[1]),
-						    t->dma[1], 1), 0);
-	f = simgpu_test_emit(test, chan);
+	failed = simgpu_test_push_n(t, chan, pfns, 2);
+	f = simgpu_chan_fence_emit(chan, sf);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
+	simgpu_test_hold(test, f);
+	KUNIT_EXPECT_EQ(test, failed, 0);
 	simgpu_test_wait_fence(test, f);
 	KUNIT_EXPECT_EQ(test, f->error, 0);
 	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[0])[5], 0x1005);
@@ -1060,22 +1089,22 @@ static void simgpu_test_chan_wrap(struct kunit *test)
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 4);
 	unsigned long pfns[10], i, bad = 0;
 	struct simgpu_chan_stats st;
+	struct simgpu_chan_fence *sf;
+	unsigned int failed;
 	struct dma_fence *f;
 
 	simgpu_test_vram(test, t, ARRAY_SIZE(pfns), pfns);
 	for (i = 0; i < T_SYS_PAGES; i++)
 		simgpu_test_fill(t, i, 0x10000 * (i + 1));
 
+	sf = simgpu_test_fence(test);
 	simgpu_chan_lock(chan);
-	for (i = 0; i < ARRAY_SIZE(pfns); i++)
-		KUNIT_EXPECT_EQ(test,
-				simgpu_chan_push_copy(chan,
-						      simgpu_test_vaddr(t, pfns[i]),
-						      t->dma[i % T_SYS_PAGES], 1),
-				0);
-	f = simgpu_test_emit(test, chan);
+	failed = simgpu_test_push_n(t, chan, pfns, ARRAY_SIZE(pfns));
+	f = simgpu_chan_fence_emit(chan, sf);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
+	simgpu_test_hold(test, f);
+	KUNIT_EXPECT_EQ(test, failed, 0);
 	simgpu_test_wait_fence(test, f);
 	KUNIT_EXPECT_EQ(test, f->error, 0);
 
@@ -1124,38 +1153,40 @@ static void simgpu_test_order_cb(struct dma_fence *fence,
 static void simgpu_test_chan_fence_order(struct kunit *test)
 {
 	struct simgpu_test *t = test->priv;
+	struct simgpu_chan_fence *sf[T_ORDER_FENCES];
 	struct dma_fence *f[T_ORDER_FENCES];
 	unsigned long pfns[T_ORDER_FENCES];
 	struct simgpu_test_order *o;
+	unsigned int i, failed = 0;
 	struct simgpu_chan *chan;
-	unsigned int i;
 
 	/* Before the channel: its destroy may still run callbacks */
 	o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, o);
 	chan = simgpu_test_chan(test, t, 64);
 	simgpu_test_vram(test, t, T_ORDER_FENCES, pfns);
+	for (i = 0; i < T_ORDER_FENCES; i++)
+		sf[i] = simgpu_test_fence(test);
 
 	simgpu_chan_lock(chan);
 	for (i = 0; i < T_ORDER_FENCES; i++) {
-		KUNIT_EXPECT_EQ(test,
-				simgpu_chan_push_copy(chan,
-						      simgpu_test_vaddr(t, pfns[i]),
-						      t->dma[i], 1), 0);
-		f[i] = simgpu_test_emit(test, chan);
+		failed += simgpu_test_push_n(t, chan, &pfns[i], 1);
+		f[i] = simgpu_chan_fence_emit(chan, sf[i]);
 		o->cb[i].o = o;
 		o->cb[i].idx = i;
-		KUNIT_EXPECT_EQ(test, dma_fence_add_callback(f[i], &o->cb[i].cb,
-							     simgpu_test_order_cb),
-				0);
-		if (i) {
-			KUNIT_EXPECT_EQ(test, f[i]->context, f[0]->context);
-			KUNIT_EXPECT_EQ(test, f[i]->seqno, f[i - 1]->seqno + 1);
-		}
+		failed += dma_fence_add_callback(f[i], &o->cb[i].cb,
+						 simgpu_test_order_cb) != 0;
 	}
 	/* One kick: the engine meets all four semaphores in one run */
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
+	for (i = 0; i < T_ORDER_FENCES; i++)
+		simgpu_test_hold(test, f[i]);
+	KUNIT_EXPECT_EQ(test, failed, 0);
+	for (i = 1; i < T_ORDER_FENCES; i++) {
+		KUNIT_EXPECT_EQ(test, f[i]->context, f[0]->context);
+		KUNIT_EXPECT_EQ(test, f[i]->seqno, f[i - 1]->seqno + 1);
+	}
 
 	simgpu_test_wait_fence(test, f[T_ORDER_FENCES - 1]);
 	KUNIT_ASSERT_EQ(test, atomic_read(&o->n), T_ORDER_FENCES);
@@ -1174,8 +1205,10 @@ static void simgpu_test_chan_fail(struct kunit *test)
 	struct simgpu_test *t = test->priv;
 	struct simgpu_device *sdev = t->sdev;
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
+	struct simgpu_chan_fence *sf0, *sf1;
 	struct dma_fence *f0, *f1;
 	unsigned long pfns[2];
+	unsigned int failed;
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
@@ -1192,17 +1225,19 @@ static void simgpu_test_chan_fail(struct kunit *test)
 	atomic_set(&sdev->fail_copy.times, 1);
 	sdev->fail_copy.probability = 100;
 
+	sf0 = simgpu_test_fence(test);
+	sf1 = simgpu_test_fence(test);
 	simgpu_chan_lock(chan);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
-						    simgpu_test_vaddr(t, pfns[0]),
-						    t->dma[0], 1), 0);
-	f0 = simgpu_test_emit(test, chan);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan,
-						    simgpu_test_vaddr(t, pfns[1]),
-						    t->dma[1], 1), 0);
-	f1 = simgpu_test_emit(test, chan);
+	failed = simgpu_test_push_n(t, chan, &pfns[0], 1);
+	f0 = simgpu_chan_fence_emit(chan, sf0);
+	failed += simgpu_chan_push_copy(chan, simgpu_test_vaddr(t, pfns[1]),
+					t->dma[1], 1) != 0;
+	f1 = simgpu_chan_fence_emit(chan, sf1);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
+	simgpu_test_hold(test, f0);
+	simgpu_test_hold(test, f1);
+	KUNIT_EXPECT_EQ(test, failed, 0);
 
 	simgpu_test_wait_fence(test, f0);
 	simgpu_test_wait_fence(test, f1);
@@ -1223,6 +1258,7 @@ static void simgpu_test_chan_bad_addr(struct kunit *test)
 	struct simgpu_device *sdev = t->sdev;
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
 	u64 dst[T_BAD_SPANS], src[T_BAD_SPANS], vram, last, sys = t->dma[0];
+	int ret[T_BAD_SPANS];
 	u32 npages[T_BAD_SPANS];
 	unsigned long pfn, pushed;
 	unsigned int i;
@@ -1248,21 +1284,20 @@ static void simgpu_test_chan_bad_addr(struct kunit *test)
 
 	simgpu_chan_lock(chan);
 	for (i = 0; i < T_BAD_SPANS; i++)
-		KUNIT_EXPECT_EQ_MSG(test,
-				    simgpu_chan_push_copy(chan, dst[i], src[i],
-							  npages[i]),
-				    -EINVAL, "span %u", i);
+		ret[i] = simgpu_chan_push_copy(chan, dst[i], src[i], npages[i]);
 	/* Take back what a regression pushed: destroy would run it */
 	pushed = chan->cur;
 	chan->cur = 0;
 	simgpu_chan_unlock(chan);
+	for (i = 0; i < T_BAD_SPANS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, ret[i], -EINVAL, "span %u", i);
 	KUNIT_EXPECT_EQ(test, pushed, 0);
 
 	/* The last page itself is fine, and the channel still works */
 	simgpu_chan_lock(chan);
-	KUNIT_EXPECT_EQ(test, simgpu_chan_push_copy(chan, t->dma[7], last, 1),
-			0);
+	ret[0] = simgpu_chan_push_copy(chan, t->dma[7], last, 1);
 	simgpu_chan_unlock(chan);
+	KUNIT_EXPECT_EQ(test, ret[0], 0);
 	simgpu_test_fill(t, 0, 0x5000);
 	simgpu_test_wait_fence(test, simgpu_test_chan_copy(test, chan, vram,
 							   sys, 1));
@@ -1276,30 +1311,28 @@ static void simgpu_test_chan_bad_addr(struct kunit *test)
 static void simgpu_test_chan_destroy_drains(struct kunit *test)
 {
 	struct simgpu_test *t = test->priv;
-	struct simgpu_chan *chan = simgpu_chan_create(t->sdev, 4);
-	struct simgpu_chan_fence *sf = simgpu_chan_fence_alloc();
 	unsigned long pfns[6], i, bad = 0;
+	struct simgpu_chan_fence *sf;
+	struct simgpu_chan *chan;
+	unsigned int failed;
 	struct dma_fence *f;
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(chan));
-	KUNIT_ASSERT_NOT_NULL(test, sf);
 	simgpu_test_vram(test, t, ARRAY_SIZE(pfns), pfns);
 	for (i = 0; i < ARRAY_SIZE(pfns); i++)
 		simgpu_test_fill(t, i, 0x100000 * (i + 1));
+	sf = simgpu_test_fence(test);
+	/* Not kunit-managed: destroying it is what the case tests */
+	chan = simgpu_chan_create(t->sdev, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(chan));
 
 	simgpu_chan_lock(chan);
-	for (i = 0; i < ARRAY_SIZE(pfns); i++)
-		KUNIT_EXPECT_EQ(test,
-				simgpu_chan_push_copy(chan,
-						      simgpu_test_vaddr(t, pfns[i]),
-						      t->dma[i], 1), 0);
+	failed = simgpu_test_push_n(t, chan, pfns, ARRAY_SIZE(pfns));
 	f = simgpu_chan_fence_emit(chan, sf);
 	simgpu_chan_unlock(chan);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							simgpu_test_fence_put,
-							f), 0);
 
 	simgpu_chan_destroy(chan);
+	simgpu_test_hold(test, f);
+	KUNIT_EXPECT_EQ(test, failed, 0);
 	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(f));
 	KUNIT_EXPECT_EQ(test, f->error, 0);
 	for (i = 0; i < ARRAY_SIZE(pfns); i++)
