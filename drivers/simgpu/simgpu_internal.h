@@ -48,8 +48,9 @@ struct simgpu_vram_chunk {
 };
 
 /*
- * Ring entries of a device's kernel channel: two 2 MiB migrations of 4 KiB
- * pages that form no run at all, so the common case never waits.
+ * Ring entries of a device's kernel channel: a 2 MiB migration of 4 KiB
+ * pages that form no run at all (512 COPY methods and a semaphore) fits
+ * while most of another one drains; more waits for the engine.
  */
 #define SIMGPU_KERNEL_CHAN_ENTRIES	1024
 
