@@ -19,8 +19,9 @@
  *         allocations and DMA mappings) and fail_seqno (a forced seqno
  *         collision). The kernel's exact "fail the N-th", with task
  *         filtering built in; it covers what runs in the caller's task.
- *   copy  simgpu's fail_copy: the N-th copy job of the device fails
- *         (copies run on a workqueue: not task filtered).
+ *   copy  simgpu's fail_copy: the N-th COPY method of the device's copy
+ *         channel fails (the channel's engine runs on a workqueue: not
+ *         task filtered).
  *   core  the core's fail_alloc, not task filtered: the N-th allocation
  *         or DMA mapping of the core anywhere, which reaches the GPU fault
  *         workers of asynchronous jobs that fail-nth cannot.
