@@ -37,8 +37,9 @@
  * - GP_PUT, advanced by the submitter's kick (simgpu_chan_kick()): the
  *   engine fetches methods up to it and no further, like a GPFIFO write
  *   pointer; methods pushed and not kicked are not seen;
- * - GP_GET, advanced by the engine after each method: a ring slot is
- *   free again once GP_GET passed it. A submitter that finds the ring full
+ * - GP_GET, advanced by the engine as it fetches each method, before
+ *   running it, as a GPFIFO's read pointer: a ring slot is free again once
+ *   GP_GET passed it. A submitter that finds the ring full
  *   kicks what it pushed and waits for GP_GET to move;
  * - a worker on the device's copy workqueue, queued by the kick, that
  *   executes methods until GP_GET reaches GP_PUT.
@@ -226,19 +227,25 @@ static void simgpu_chan_exec(struct simgpu_chan *chan,
 	}
 }
 
-/* The engine: fetch and execute up to GP_PUT, free each slot after. */
+/*
+ * The engine: fetch and execute up to GP_PUT. A slot is free as soon as
+ * its method is fetched, as a GPFIFO entry is: GP_GET moves before the
+ * method runs, so a fence that signalled implies GP_GET is past it.
+ */
 static void simgpu_chan_work(struct work_struct *work)
 {
 	struct simgpu_chan *chan = container_of(work, struct simgpu_chan, work);
 	bool cookie = dma_fence_begin_signalling();
 	unsigned long get = chan->gp_get;
+	struct simgpu_chan_method m;
 
 	/* Pairs with smp_store_release() in simgpu_chan_kick() */
 	while (get != smp_load_acquire(&chan->gp_put)) {
-		simgpu_chan_exec(chan, &chan->ring[get % chan->entries]);
+		m = chan->ring[get % chan->entries];
 		/* Pairs with smp_load_acquire() in simgpu_chan_space() */
 		smp_store_release(&chan->gp_get, ++get);
 		wake_up_all(&chan->space);
+		simgpu_chan_exec(chan, &m);
 		cond_resched();
 	}
 	dma_fence_end_signalling(cookie);
@@ -251,7 +258,7 @@ static bool simgpu_chan_space(struct simgpu_chan *chan)
 	return chan->cur - smp_load_acquire(&chan->gp_get) < chan->entries;
 }
 
-/* Has the engine executed everything kicked? */
+/* Has the engine fetched everything kicked? (Running it: flush_work()) */
 static bool simgpu_chan_idle(struct simgpu_chan *chan)
 {
 	/* Pairs with smp_store_release() in simgpu_chan_work() */
@@ -511,9 +518,9 @@ EXPORT_SYMBOL_GPL(simgpu_chan_create);
  * simgpu_chan_destroy() - Drain and free a channel
  * @chan: The channel; no submitter may use it any more
  *
- * Kicks what was pushed, waits until the engine executed every method
- * (GP_GET == GP_PUT), so every emitted fence has signalled, then frees the
- * channel. Fences stay valid for their holders.
+ * Kicks what was pushed, waits until the engine fetched every method
+ * (GP_GET == GP_PUT) and ran the last one (flush_work()), so every
+ * emitted fence has signalled, then frees the channel. Fences stay valid for their holders.
  *
  * Context: Process context, may sleep.
  */

@@ -308,7 +308,7 @@ struct simgpu_chan_fence;
  * @copy_methods: COPY methods executed (failed ones included)
  * @semaphores: SEMAPHORE_RELEASE methods executed, one per fence
  * @ring_waits: Pushes that found the ring full and waited for the engine
- * @gp_get: Methods the engine executed since creation (GP_GET)
+ * @gp_get: Methods the engine fetched since creation (GP_GET)
  * @gp_put: Methods kicked since creation (GP_PUT)
  */
 struct simgpu_chan_stats {
