@@ -173,16 +173,16 @@ struct simgpu_device {
 	/** @nr_chunks: Entries of @chunks */
 	unsigned long nr_chunks;
 	/**
-	 * @vram_lock: The VRAM pool lock, protects @free and @nr_free. A
+	 * @vram_lock: The VRAM pool lock, protects @used and @nr_free. A
 	 * spinlock; taken by the populate op and by the release op (from the
 	 * core's work item), nothing is taken inside it and nothing sleeps
 	 * under it.
 	 */
 	spinlock_t vram_lock;
-	/** @free: Stack of free VRAM page indices; under @vram_lock */
-	u32 *free;
+	/** @used: Bitmap of the VRAM pages in use; under @vram_lock */
+	unsigned long *used;
 	/**
-	 * @nr_free: Entries of @free; written under @vram_lock, read
+	 * @nr_free: Clear bits of @used; written under @vram_lock, read
 	 * without it (READ_ONCE()) for statistics
 	 */
 	unsigned long nr_free;

@@ -4,6 +4,7 @@
  */
 
 #include <linux/bitfield.h>
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
@@ -23,12 +24,15 @@
  * i << PAGE_SHIFT. The backing pages are taken in 2 MiB chunks (smaller
  * when memory is fragmented) to keep a load of hundreds of MiB fast.
  *
- * The allocator is a stack of free page indices under
- * &simgpu_device.vram_lock, not drm_buddy: the core populates an allocation
- * page by page (&drm_pagemap_ops.populate_devmem fills one pfn per page,
- * any order), so contiguity buys nothing but a failure mode, a pool that
- * has the pages but not in one piece. The stack hands out ascending
- * indices from a fresh pool and is O(1) under a spinlock.
+ * The allocator is a bitmap of the pages in use under
+ * &simgpu_device.vram_lock. It prefers contiguity and never requires it:
+ * an allocation gets one run of pages, naturally aligned up to 2 MiB when
+ * the pool has such a run, else any run, else whatever pages are free.
+ * The core populates an allocation page by page
+ * (&drm_pagemap_ops.populate_devmem fills one pfn per page), so scattered
+ * pages work; but a run lets the copy channel move a 2 MiB THP with one
+ * COPY method instead of 512, and a buddy allocator that insists on runs
+ * would fail with the pages free but not in one piece.
  *
  * Every allocation is cleared when it is populated, synchronously, before
  * the core copies data in (R13): a VRAM page never shows what a previous
@@ -110,7 +114,6 @@ static void simgpu_vram_free_backing(struct simgpu_device *sdev)
  */
 int simgpu_vram_init(struct simgpu_device *sdev, unsigned long size)
 {
-	unsigned long i;
 	int err = -ENOMEM;
 
 	spin_lock_init(&sdev->vram_lock);
@@ -119,23 +122,20 @@ int simgpu_vram_init(struct simgpu_device *sdev, unsigned long size)
 				 GFP_KERNEL);
 	sdev->chunks = kvcalloc(sdev->nr_pages, sizeof(*sdev->chunks),
 				GFP_KERNEL);
-	sdev->free = kvmalloc_array(sdev->nr_pages, sizeof(*sdev->free),
-				    GFP_KERNEL);
-	if (!sdev->backing || !sdev->chunks || !sdev->free)
+	sdev->used = kvcalloc(BITS_TO_LONGS(sdev->nr_pages),
+			      sizeof(*sdev->used), GFP_KERNEL);
+	if (!sdev->backing || !sdev->chunks || !sdev->used)
 		goto err_free;
 	err = simgpu_vram_alloc_backing(sdev);
 	if (err)
 		goto err_free;
 
-	/* Popped from the top: a fresh pool hands out 0, 1, 2, ... */
-	for (i = 0; i < sdev->nr_pages; i++)
-		sdev->free[i] = sdev->nr_pages - 1 - i;
 	sdev->nr_free = sdev->nr_pages;
 	return 0;
 
 err_free:
 	simgpu_vram_free_backing(sdev);
-	kvfree(sdev->free);
+	kvfree(sdev->used);
 	kvfree(sdev->chunks);
 	kvfree(sdev->backing);
 	return err;
@@ -152,7 +152,7 @@ void simgpu_vram_fini(struct simgpu_device *sdev)
 {
 	WARN_ON(sdev->nr_free != sdev->nr_pages);
 	simgpu_vram_free_backing(sdev);
-	kvfree(sdev->free);
+	kvfree(sdev->used);
 	kvfree(sdev->chunks);
 	kvfree(sdev->backing);
 }
@@ -199,36 +199,70 @@ long simgpu_vram_page_index(struct simgpu_device *sdev, struct page *page)
 	return idx < sdev->nr_pages ? idx : -1;
 }
 
-/* Pop @n free indices into @idx, all or nothing. */
+/*
+ * First free run of @n pages, naturally aligned to @n rounded up to a
+ * power of two, at most 2 MiB; else any run; else nr_pages.
+ */
+static unsigned long simgpu_vram_find_run(struct simgpu_device *sdev,
+					  unsigned long n)
+{
+	unsigned long align = min_t(unsigned long, roundup_pow_of_two(n),
+				    BIT(SIMGPU_VRAM_CHUNK_ORDER)) - 1;
+	unsigned long start;
+
+	start = bitmap_find_next_zero_area(sdev->used, sdev->nr_pages, 0, n,
+					   align);
+	if (start >= sdev->nr_pages && align)
+		start = bitmap_find_next_zero_area(sdev->used, sdev->nr_pages,
+						   0, n, 0);
+	return start;
+}
+
+/* Take @n free pages into @idx, all or nothing; one run when there is one. */
 static bool simgpu_vram_take(struct simgpu_device *sdev, u32 *idx,
 			     unsigned long n)
 {
-	unsigned long i;
+	unsigned long i, bit;
 
 	spin_lock(&sdev->vram_lock);
 	if (sdev->nr_free < n) {
 		spin_unlock(&sdev->vram_lock);
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		idx[i] = sdev->free[sdev->nr_free - 1 - i];
+	bit = simgpu_vram_find_run(sdev, n);
+	if (bit < sdev->nr_pages) {
+		bitmap_set(sdev->used, bit, n);
+		for (i = 0; i < n; i++)
+			idx[i] = bit + i;
+	} else {
+		/* nr_free says there are @n clear bits */
+		bit = 0;
+		for (i = 0; i < n; i++) {
+			bit = find_next_zero_bit(sdev->used, sdev->nr_pages,
+						 bit);
+			__set_bit(bit, sdev->used);
+			idx[i] = bit;
+		}
+	}
 	WRITE_ONCE(sdev->nr_free, sdev->nr_free - n);
 	spin_unlock(&sdev->vram_lock);
 	return true;
 }
 
-/* Push @n indices back, last taken first: the pool stays ordered. */
+/* Give @n pages back. */
 static void simgpu_vram_give(struct simgpu_device *sdev, const u32 *idx,
 			     unsigned long n)
 {
-	unsigned long i;
+	unsigned long i, freed = 0;
 
 	spin_lock(&sdev->vram_lock);
-	if (WARN_ON_ONCE(sdev->nr_free + n > sdev->nr_pages))
-		n = sdev->nr_pages - sdev->nr_free;
-	for (i = 0; i < n; i++)
-		sdev->free[sdev->nr_free + i] = idx[n - 1 - i];
-	WRITE_ONCE(sdev->nr_free, sdev->nr_free + n);
+	for (i = 0; i < n; i++) {
+		if (WARN_ON_ONCE(idx[i] >= sdev->nr_pages ||
+				 !__test_and_clear_bit(idx[i], sdev->used)))
+			continue;
+		freed++;
+	}
+	WRITE_ONCE(sdev->nr_free, sdev->nr_free + freed);
 	spin_unlock(&sdev->vram_lock);
 }
 
