@@ -798,6 +798,20 @@ static void simgpu_test_fail_copy_reset(void *arg)
 	atomic_set(&sdev->fail_copy.times, 1);
 }
 
+/* The next copy of @sdev fails; fail_copy is off again after the test. */
+static void simgpu_test_fail_copy_once(struct kunit *test,
+				       struct simgpu_device *sdev)
+{
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							simgpu_test_fail_copy_reset,
+							sdev), 0);
+	sdev->fail_copy.verbose = 0;
+	sdev->fail_copy.interval = 1;
+	sdev->fail_copy.task_filter = false;
+	atomic_set(&sdev->fail_copy.times, 1);
+	sdev->fail_copy.probability = 100;
+}
+
 /* An injected copy failure signals -EIO and copies nothing. */
 static void simgpu_test_copy_fail(struct kunit *test)
 {
@@ -815,14 +829,7 @@ static void simgpu_test_copy_fail(struct kunit *test)
 	vram[0] = pfn_to_page(pfns[0]);
 	simgpu_test_fill(t, 0, 0x3000);
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							simgpu_test_fail_copy_reset,
-							sdev), 0);
-	sdev->fail_copy.verbose = 0;
-	sdev->fail_copy.interval = 1;
-	sdev->fail_copy.task_filter = false;
-	atomic_set(&sdev->fail_copy.times, 1);
-	sdev->fail_copy.probability = 100;
+	simgpu_test_fail_copy_once(test, sdev);
 	KUNIT_EXPECT_EQ(test, simgpu_test_copy(test, sdev, vram, t->dma, 1,
 					       false), -EIO);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&sdev->stats.copy_failures),
@@ -1216,14 +1223,7 @@ static void simgpu_test_chan_fail(struct kunit *test)
 	simgpu_test_fill(t, 0, 0x3000);
 	simgpu_test_fill(t, 1, 0x4000);
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							simgpu_test_fail_copy_reset,
-							sdev), 0);
-	sdev->fail_copy.verbose = 0;
-	sdev->fail_copy.interval = 1;
-	sdev->fail_copy.task_filter = false;
-	atomic_set(&sdev->fail_copy.times, 1);
-	sdev->fail_copy.probability = 100;
+	simgpu_test_fail_copy_once(test, sdev);
 
 	sf0 = simgpu_test_fence(test);
 	sf1 = simgpu_test_fence(test);
