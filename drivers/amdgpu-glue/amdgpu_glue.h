@@ -145,6 +145,14 @@ struct amdgpu_glue_ctx {
 	 * removed before destroy; entries written under &simgpu_as.lock
 	 */
 	struct xarray ptbs;
+	/**
+	 * @walk_ptb: The PTB the walker used last, NULL at first; under
+	 * &simgpu_as.lock. A page-walk cache of one entry: PTBs live as long
+	 * as the context, so the pointer stays good
+	 */
+	u64 *walk_ptb;
+	/** @walk_idx: Index in @ptbs of @walk_ptb; under &simgpu_as.lock */
+	unsigned long walk_idx;
 	/** @attrs: Attribute spans (struct amdgpu_glue_attr_node); @lock */
 	struct rb_root_cached attrs;
 	/**
