@@ -552,6 +552,39 @@ out:
 	return r;
 }
 
+/*
+ * Attribute pieces inside one bind: a 64 KiB window, one range, with
+ * GPU_RO on pages 0-3 and 8-11. A load binds the whole range; then each
+ * page's entry must carry its own piece's permission.
+ */
+static int test_attr_pieces_one_bind(void)
+{
+	size_t len = 64 << 10, pg = page_size / 4;
+	uint32_t ctx = ctx_create(DRM_AMDGPU_GLUE_CTX_XNACK);
+	uint32_t *p = map_region_aligned(len, len);
+	struct drm_amdgpu_glue_op o;
+	int r = FAIL;
+
+	CHECK(ctx && p);
+	fill(p, len / 4, 5);
+	CHECK(!set1(ctx, p, 4 * page_size, A_SET, F_RO));
+	CHECK(!set1(ctx, p + 8 * pg, 4 * page_size, A_SET, F_RO));
+	o = op(DRM_AMDGPU_GLUE_OP_LOAD, 0, p, len);
+	CHECK(run(ctx, &o, 1, NULL) == 0);
+	o = op(DRM_AMDGPU_GLUE_OP_STORE, 7, p + 5 * pg, 4);
+	CHECK(run(ctx, &o, 1, NULL) == 0);
+	o = op(DRM_AMDGPU_GLUE_OP_STORE, 7, p + 9 * pg, 4);
+	CHECK(run(ctx, &o, 1, NULL) == -EPERM);
+	o = op(DRM_AMDGPU_GLUE_OP_STORE, 7, p + 13 * pg, 4);
+	CHECK(run(ctx, &o, 1, NULL) == 0);
+	CHECK(p[5 * pg] == 7 && p[9 * pg] != 7 && p[13 * pg] == 7);
+	r = PASS;
+out:
+	unmap_region(p, len);
+	ctx_destroy(ctx);
+	return r;
+}
+
 static int test_prefetch_loc(void)
 {
 	size_t len = 64 * page_size;
@@ -1295,6 +1328,7 @@ static const struct tap_test tests[] = {
 	{ "xnack_on_faults", test_xnack_on_faults },
 	{ "xnack_on_queue", test_xnack_on_queue },
 	{ "gpu_ro_and_accessible", test_gpu_ro_and_accessible },
+	{ "attr_pieces_one_bind", test_attr_pieces_one_bind },
 	{ "prefetch_loc", test_prefetch_loc },
 	{ "stale_retry_fault", test_stale_retry_fault },
 	{ "reclaim_waiter", test_reclaim_waiter },

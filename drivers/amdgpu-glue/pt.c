@@ -161,25 +161,42 @@ static int amdgpu_glue_pte_write(struct amdgpu_glue_ctx *ctx, unsigned long va,
 	return 0;
 }
 
+/*
+ * The attributes of a bind's addresses, which only go up: one lookup per
+ * attribute piece, not per chunk (a chunk is a page without THP).
+ */
+struct amdgpu_glue_attr_cursor {
+	struct amdgpu_glue_attr attr;
+	unsigned long end;	/* Of the piece @attr holds for; 0: none yet */
+};
+
+static void amdgpu_glue_attr_seek(struct amdgpu_glue_ctx *ctx,
+				  struct amdgpu_glue_attr_cursor *c,
+				  unsigned long va)
+{
+	if (va >= c->end)
+		c->attr = amdgpu_glue_attr_at(ctx, va, NULL, &c->end);
+}
+
 /* Map one present chunk, block by block with the largest fragments. */
 static int amdgpu_glue_bind_chunk(struct amdgpu_glue_ctx *ctx, unsigned long va,
 				  const struct drm_gpusvm_dma *dma,
+				  struct amdgpu_glue_attr_cursor *c,
 				  unsigned long *mapped)
 {
 	unsigned long end = va + (PAGE_SIZE << dma->order), off = 0;
 	int err = 0;
 
 	while (va + off < end && !err) {
-		struct amdgpu_glue_attr attr;
-		unsigned long ext_end, limit, n;
+		unsigned long limit, n;
 		unsigned int frag;
 		u64 pte;
 
-		attr = amdgpu_glue_attr_at(ctx, va + off, NULL, &ext_end);
-		limit = min(end, ext_end);
+		amdgpu_glue_attr_seek(ctx, c, va + off);
+		limit = min(end, c->end);
 		frag = amdgpu_glue_frag(va + off, drm_gpusvm_dma_addr(dma) + off, limit);
 		n = 1UL << frag;
-		pte = (drm_gpusvm_dma_addr(dma) + off) | amdgpu_glue_pte_flags(dma, &attr) |
+		pte = (drm_gpusvm_dma_addr(dma) + off) | amdgpu_glue_pte_flags(dma, &c->attr) |
 		      ((u64)frag << AMDGPU_GLUE_PTE_FRAG_SHIFT);
 		err = amdgpu_glue_pte_write(ctx, va + off, pte, n, mapped);
 		off += n << PAGE_SHIFT;
@@ -206,6 +223,7 @@ int amdgpu_glue_pt_bind(struct drm_gpusvm *gpusvm,
 			bool *atomic)
 {
 	struct amdgpu_glue_ctx *ctx = to_amdgpu_glue_ctx(gpusvm);
+	struct amdgpu_glue_attr_cursor c = { .end = 0 };
 	unsigned long va, mapped = 0;
 	struct drm_gpusvm_dma *dma;
 	int err = 0;
@@ -221,7 +239,7 @@ int amdgpu_glue_pt_bind(struct drm_gpusvm *gpusvm,
 		if (addr >= va && addr - va < (n << PAGE_SHIFT))
 			*atomic = dma->present && (dma->devmem || dma->exclusive);
 		if (dma->present)
-			err = amdgpu_glue_bind_chunk(ctx, va, dma, &mapped);
+			err = amdgpu_glue_bind_chunk(ctx, va, dma, &c, &mapped);
 		else
 			err = amdgpu_glue_pte_write(ctx, va, 0, n, &mapped);
 		if (err)
