@@ -1022,6 +1022,29 @@ static unsigned int simgpu_test_push_n(struct simgpu_test *t,
 	return failed;
 }
 
+/*
+ * simgpu_test_push_n() as one submission: fence, kick, wait. Every push
+ * and the copies succeed, or the test fails.
+ */
+static void simgpu_test_submit_n(struct kunit *test, struct simgpu_test *t,
+				 struct simgpu_chan *chan,
+				 const unsigned long *pfns, unsigned int n)
+{
+	struct simgpu_chan_fence *sf = simgpu_test_fence(test);
+	unsigned int failed;
+	struct dma_fence *f;
+
+	simgpu_chan_lock(chan);
+	failed = simgpu_test_push_n(t, chan, pfns, n);
+	f = simgpu_chan_fence_emit(chan, sf);
+	simgpu_chan_kick(chan);
+	simgpu_chan_unlock(chan);
+	simgpu_test_hold(test, f);
+	KUNIT_EXPECT_EQ(test, failed, 0);
+	simgpu_test_wait_fence(test, f);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+}
+
 /* Push one copy, fence it and kick; return the fence. */
 static struct dma_fence *simgpu_test_chan_copy(struct kunit *test,
 					       struct simgpu_chan *chan,
@@ -1046,8 +1069,6 @@ static void simgpu_test_chan_round_trip(struct kunit *test)
 	struct simgpu_test *t = test->priv;
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 16);
 	struct simgpu_chan_stats st;
-	struct simgpu_chan_fence *sf;
-	unsigned int failed;
 	struct dma_fence *f;
 	unsigned long pfns[2];
 
@@ -1055,16 +1076,7 @@ static void simgpu_test_chan_round_trip(struct kunit *test)
 	simgpu_test_fill(t, 0, 0x1000);
 	simgpu_test_fill(t, 1, 0x2000);
 
-	sf = simgpu_test_fence(test);
-	simgpu_chan_lock(chan);
-	failed = simgpu_test_push_n(t, chan, pfns, 2);
-	f = simgpu_chan_fence_emit(chan, sf);
-	simgpu_chan_kick(chan);
-	simgpu_chan_unlock(chan);
-	simgpu_test_hold(test, f);
-	KUNIT_EXPECT_EQ(test, failed, 0);
-	simgpu_test_wait_fence(test, f);
-	KUNIT_EXPECT_EQ(test, f->error, 0);
+	simgpu_test_submit_n(test, t, chan, pfns, 2);
 	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[0])[5], 0x1005);
 	KUNIT_EXPECT_EQ(test, simgpu_test_vram_u32(t, pfns[1])[T_U32S - 1],
 			0x2000 + T_U32S - 1);
@@ -1096,24 +1108,12 @@ static void simgpu_test_chan_wrap(struct kunit *test)
 	struct simgpu_chan *chan = simgpu_test_chan(test, t, 4);
 	unsigned long pfns[10], i, bad = 0;
 	struct simgpu_chan_stats st;
-	struct simgpu_chan_fence *sf;
-	unsigned int failed;
-	struct dma_fence *f;
 
 	simgpu_test_vram(test, t, ARRAY_SIZE(pfns), pfns);
 	for (i = 0; i < T_SYS_PAGES; i++)
 		simgpu_test_fill(t, i, 0x10000 * (i + 1));
 
-	sf = simgpu_test_fence(test);
-	simgpu_chan_lock(chan);
-	failed = simgpu_test_push_n(t, chan, pfns, ARRAY_SIZE(pfns));
-	f = simgpu_chan_fence_emit(chan, sf);
-	simgpu_chan_kick(chan);
-	simgpu_chan_unlock(chan);
-	simgpu_test_hold(test, f);
-	KUNIT_EXPECT_EQ(test, failed, 0);
-	simgpu_test_wait_fence(test, f);
-	KUNIT_EXPECT_EQ(test, f->error, 0);
+	simgpu_test_submit_n(test, t, chan, pfns, ARRAY_SIZE(pfns));
 
 	for (i = 0; i < ARRAY_SIZE(pfns); i++)
 		bad += simgpu_test_vram_u32(t, pfns[i])[3] !=
