@@ -71,15 +71,17 @@ static u32 simgpu_copy_run(struct simgpu_device *sdev, struct page **pages,
 	return len;
 }
 
-/* Push one COPY method per run; the entries were checked. */
-static int simgpu_copy_push(struct simgpu_device *sdev, struct page **pages,
-			    dma_addr_t *dma, unsigned long npages, bool to_ram)
+/*
+ * Push one COPY method per run. simgpu_copy_check() checked every page of
+ * every run: a VRAM page of @sdev and a system page each.
+ */
+static void simgpu_copy_push(struct simgpu_device *sdev, struct page **pages,
+			     dma_addr_t *dma, unsigned long npages, bool to_ram)
 {
 	unsigned long i = 0;
 	u64 vram, sys;
 	long idx;
 	u32 len;
-	int err;
 
 	while (i < npages) {
 		if (!pages[i] || !dma[i]) {
@@ -90,13 +92,10 @@ static int simgpu_copy_push(struct simgpu_device *sdev, struct page **pages,
 		idx = simgpu_vram_page_index(sdev, pages[i]);
 		vram = simgpu_vram_addr(sdev, idx);
 		sys = dma[i];
-		err = simgpu_chan_push_copy(sdev->chan, to_ram ? sys : vram,
-					    to_ram ? vram : sys, len);
-		if (WARN_ON_ONCE(err))
-			return err;
+		__simgpu_chan_push_copy(sdev->chan, to_ram ? sys : vram,
+					to_ram ? vram : sys, len);
 		i += len;
 	}
-	return 0;
 }
 
 /**
@@ -126,7 +125,6 @@ struct dma_fence *simgpu_copy_submit(struct simgpu_device *sdev,
 	struct simgpu_chan_fence *f;
 	struct dma_fence *fence;
 	long n;
-	int err;
 
 	n = simgpu_copy_check(sdev, pages, dma, npages);
 	if (n <= 0)
@@ -136,17 +134,10 @@ struct dma_fence *simgpu_copy_submit(struct simgpu_device *sdev,
 		return ERR_PTR(-ENOMEM);
 
 	simgpu_chan_lock(chan);
-	err = simgpu_copy_push(sdev, pages, dma, npages, to_ram);
+	simgpu_copy_push(sdev, pages, dma, npages, to_ram);
 	fence = simgpu_chan_fence_emit(chan, f);
 	simgpu_chan_kick(chan);
 	simgpu_chan_unlock(chan);
 	atomic64_inc(&sdev->stats.copies);
-
-	if (unlikely(err)) {
-		/* What was pushed must be done before the caller frees pages */
-		dma_fence_wait(fence, false);
-		dma_fence_put(fence);
-		return ERR_PTR(err);
-	}
 	return fence;
 }

@@ -59,7 +59,7 @@
  *   faults: the glue's walker only reads page tables.
  * - &simgpu_device.vram_lock: the VRAM pool. Taken by the populate op
  *   (migration, under mmap_lock) and by the release op (the core's work
- *   item); it only pushes and pops page indices.
+ *   item); it only sets and clears bits of the pool's bitmap.
  * - &simgpu_chan.lock: a mutex, the submitter's side of a copy channel.
  *   Taken by simgpu_copy_submit() in process context (migrations under
  *   mmap_lock, CPU faults on VRAM, evictions); no copy op runs in

@@ -238,6 +238,8 @@ void simgpu_fault_report(struct simgpu_as *as, const struct simgpu_fault *rec);
 
 /* chan.c */
 bool simgpu_chan_addr_valid(struct simgpu_chan *chan, u64 addr, u32 npages);
+void __simgpu_chan_push_copy(struct simgpu_chan *chan, u64 dst, u64 src,
+			     u32 npages);
 
 /* copy.c */
 struct dma_fence *simgpu_copy_submit(struct simgpu_device *sdev,
